@@ -79,6 +79,6 @@ def new_event(
     )
 
 
-def derived_id(cause_id: str, index: int) -> str:
-    """Deterministic id of the index-th message caused by `cause_id`, so a replay yields the same ids."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cause_id}#{index}"))
+def derived_id(cause_id: str, tag: int | str) -> str:
+    """Deterministic id of a message caused by `cause_id`, so a replay yields the same ids."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cause_id}#{tag}"))

@@ -1,0 +1,35 @@
+# The two entry points: `make run` (the whole stack in the foreground) and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KAFKA_JARS := .local/kafka-libs/.resolved
+
+.PHONY: run test setup bench clean asyncapi
+
+setup: $(STAMP) $(KAFKA_JARS)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test,local]"
+	touch $@
+
+$(KAFKA_JARS): deploy/local/pom.xml
+	mvn -q -B -f deploy/local/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/.local/kafka-libs
+	touch $@
+
+run: setup
+	$(BIN)/python deploy/local/stack.py
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(BIN)/python bench/intake.py
+
+asyncapi: setup
+	$(BIN)/python -m shared.runtime.asyncapi_docs
+
+clean:
+	rm -rf .local $(VENV)

@@ -1,0 +1,162 @@
+"""Genuine Apache Kafka (KRaft, one node) and a MongoDB-wire server, run on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from processes import Child, free_port, port_is_free, wait_until
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+KAFKA_LIBS = ROOT / ".local" / "kafka-libs"
+
+
+def ensure_kafka_jars() -> None:
+    """Resolve the broker's jars with Maven once; later runs reuse them."""
+    if any(KAFKA_LIBS.glob("kafka_2.13-*.jar")):
+        return
+    subprocess.run(
+        ["mvn", "-q", "-B", "-f", str(HERE / "pom.xml"), "dependency:copy-dependencies",
+         f"-DoutputDirectory={KAFKA_LIBS}"],
+        check=True,
+    )
+
+
+class Kafka:
+    """Apache Kafka in KRaft combined mode (broker + controller), data under `root`."""
+
+    def __init__(self, root: Path, log_file: Path | None = None) -> None:
+        self.root, self.log_file = root, log_file
+        self.port = self.controller_port = 0
+        self.child: Child | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """Bootstrap servers for clients."""
+        return f"127.0.0.1:{self.port}"
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return ["java", "-Xms256m", "-Xmx1g", f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
+                "-cp", f"{KAFKA_LIBS}/*", main, *args]
+
+    def _choose_ports(self) -> bool:
+        """Reuse the last ports (and data) when free; returns True when data must be formatted anew."""
+        saved = self.root / "ports.json"
+        if saved.exists():
+            ports = json.loads(saved.read_text())
+            if all(port_is_free(p) for p in ports.values()):
+                self.port, self.controller_port = ports["broker"], ports["controller"]
+                return not (self.root / "data" / "meta.properties").exists()
+        # The controller address is written into the formatted metadata, so new ports mean new data.
+        shutil.rmtree(self.root / "data", ignore_errors=True)
+        self.port, self.controller_port = free_port(), free_port()
+        self.root.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps({"broker": self.port, "controller": self.controller_port}))
+        return True
+
+    def _write_config(self) -> Path:
+        config = self.root / "server.properties"
+        config.write_text("\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={self.root / 'data'}",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=6",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "num.partitions=3",
+            "",
+        ]))
+        return config
+
+    def start(self, timeout: float = 90) -> "Kafka":
+        """Format storage if needed, start the broker and wait until an admin client lists topics."""
+        ensure_kafka_jars()
+        fresh = self._choose_ports()
+        config = self._write_config()
+        if fresh:
+            cluster_id = subprocess.run(self._java("kafka.tools.StorageTool", "random-uuid"),
+                                        check=True, capture_output=True, text=True).stdout.strip()
+            subprocess.run(self._java("kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
+                                      "-c", str(config)), check=True, capture_output=True)
+        self.child = Child("kafka", self._java("kafka.Kafka", str(config)), log_file=self.log_file).start()
+        wait_until(self.healthy, timeout, "kafka", self.child)
+        return self
+
+    def healthy(self) -> bool:
+        """Health check: an admin client lists topics."""
+        return asyncio.run(_kafka_lists_topics(self.bootstrap))
+
+    def stop(self) -> None:
+        """Stop the broker by its PID."""
+        if self.child:
+            self.child.stop(timeout=30)
+
+
+async def _kafka_lists_topics(bootstrap: str) -> bool:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        await admin.list_topics()
+        return True
+    except Exception:  # not up yet
+        return False
+    finally:
+        await admin.close()
+
+
+class MongoWire:
+    """SecantusDB, a MongoDB-wire server (GPL: run as a separate process, never vendored)."""
+
+    def __init__(self, root: Path, log_file: Path | None = None) -> None:
+        self.root, self.log_file = root, log_file
+        self.port = 0
+        self.child: Child | None = None
+
+    @property
+    def url(self) -> str:
+        """MongoDB URL for clients."""
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def start(self, timeout: float = 60) -> "MongoWire":
+        """Start the server on a free port and wait until it answers a ping."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        binary = Path(sys.executable).with_name("secantusd-py")
+        argv = [str(binary), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.root)]
+        self.child = Child("store", argv, log_file=self.log_file).start()
+        wait_until(self.healthy, timeout, "store", self.child)
+        return self
+
+    def healthy(self) -> bool:
+        """Health check: a ping answers."""
+        from pymongo import MongoClient
+
+        client: MongoClient = MongoClient(self.url, serverSelectionTimeoutMS=1000)
+        try:
+            client.admin.command("ping")
+            return True
+        except Exception:  # not up yet
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Stop the server by its PID."""
+        if self.child:
+            self.child.stop()

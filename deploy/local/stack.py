@@ -1,0 +1,82 @@
+"""`make run`: genuine Kafka, the store and every service, in the foreground, until Ctrl-C."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+from processes import Child, free_port, python_env, wait_until
+from servers import ROOT, Kafka, MongoWire
+
+# Services in start order: (label, python module). A module not built yet is skipped.
+SERVICES = [("intake", "intake"), ("approval", "approval"), ("routing", "routing"),
+            ("portal-sync", "portal_sync"), ("notifier", "notifier")]
+STATE = ROOT / ".local"
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _create_topics(env: dict[str, str]) -> None:
+    child = Child("create-topics", [sys.executable, "-m", "shared.runtime.create_topics"], env=env).start()
+    assert child.proc
+    if child.proc.wait(120) != 0:
+        raise RuntimeError("topic creation failed")
+
+
+def main() -> int:
+    """Start everything, write .local/stack.env, wait for a signal, stop everything."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # start-up probes fail until Kafka listens
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    started: list = []
+    try:
+        kafka_url = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        mongo_url = os.environ.get("MONGODB_URL")
+        if not kafka_url:
+            started.append(Kafka(STATE / "stack" / "kafka").start())
+            kafka_url = started[-1].bootstrap
+        if not mongo_url:
+            started.append(MongoWire(STATE / "stack" / "store").start())
+            mongo_url = started[-1].url
+        env = python_env({"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url})
+        _create_topics(env)
+        lines = [f"KAFKA_BOOTSTRAP_SERVERS={kafka_url}", f"MONGODB_URL={mongo_url}"]
+        for label, module in SERVICES:
+            if importlib.util.find_spec(module) is None:
+                continue
+            port = free_port()
+            child = Child(label, [sys.executable, "-m", module],
+                          env={**env, "SERVICE_NAME": label, "HTTP_PORT": str(port)}).start()
+            started.append(child)
+            wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/health"), 60, label, child)
+            lines.append(f"{module.upper()}_HTTP=http://127.0.0.1:{port}")
+        (STATE / "stack.env").write_text("\n".join(lines) + "\n")
+        print("\nstack is up; addresses in .local/stack.env:\n  " + "\n  ".join(lines))
+        print("use them with:  set -a; . .local/stack.env; set +a      (Ctrl-C stops everything)\n", flush=True)
+        while not stop.wait(1):
+            dead = [c.label for c in started if isinstance(c, Child) and not c.alive()]
+            if dead:
+                print(f"stopping: {', '.join(dead)} exited", flush=True)
+                return 1
+        return 0
+    finally:
+        for part in reversed(started):
+            part.stop()
+        (STATE / "stack.env").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Run the intake service."""
+
+from intake.inject import main
+
+main()

@@ -1,0 +1,97 @@
+"""CaseStore on MongoDB: one document per case holding state, applied command ids and its outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from intake.core import Case
+from intake.ports.store import StoredCase
+from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
+from shared.runtime.outbox import OutboxEntry
+
+
+class MongoCaseStore:
+    """Collections `cases`, `refusals` and `accounts`; needs single-document atomicity only."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.cases, self.refusals, self.accounts = db["cases"], db["refusals"], db["accounts"]
+        self.case_outbox, self.refusal_outbox_store = MongoOutbox(self.cases), MongoOutbox(self.refusals)
+
+    async def ensure_indexes(self) -> None:
+        """Indexes the relay and the read side rely on."""
+        await self.case_outbox.ensure_indexes()
+        await self.refusal_outbox_store.ensure_indexes()
+        await self.cases.create_index("case.account_id")
+
+    async def get(self, case_id: str) -> StoredCase | None:
+        """The case, or None."""
+        doc = await self.cases.find_one({"_id": case_id})
+        if doc is None:
+            return None
+        return StoredCase(
+            case=Case.model_validate(doc["case"]),
+            version=doc["version"],
+            applied=set(doc.get("applied", [])),
+            outbox=[OutboxEntry.model_validate(e) for e in doc.get("outbox", [])],
+        )
+
+    async def create(self, case: Case, command_id: str, outbox: list[OutboxEntry]) -> bool:
+        """Insert a new case with its events; False if the id is taken."""
+        doc = {"_id": case.id, "case": case.model_dump(mode="json"), "version": case.version,
+               "applied": [command_id], "outbox": outbox_docs(outbox)}
+        try:
+            await self.cases.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
+        """Compare-and-set on the version: state, applied id and events land together or not at all."""
+        result = await self.cases.update_one(
+            {"_id": case.id, "version": expected_version},
+            {"$set": {"case": case.model_dump(mode="json"), "version": case.version},
+             "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)}}},
+        )
+        return result.modified_count == 1
+
+    async def mark_published(self, case_id: str, entry_ids: list[str]) -> None:
+        """Drop published events from the case's outbox."""
+        await self.case_outbox.mark_published(case_id, entry_ids)
+
+    async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
+        """None if never refused, else its unpublished rejection entries."""
+        doc = await self.refusals.find_one({"_id": command_id}, {"outbox": 1})
+        if doc is None:
+            return None
+        return [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
+
+    async def record_refusal(self, command_id: str, outbox: list[OutboxEntry]) -> bool:
+        """Keyed on the command id, so a redelivered refused command is refused once."""
+        try:
+            await self.refusals.insert_one({"_id": command_id, "outbox": outbox_docs(outbox)})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def mark_refusal_published(self, command_id: str, entry_ids: list[str]) -> None:
+        """Drop the published rejection record."""
+        await self.refusal_outbox_store.mark_published(command_id, entry_ids)
+
+    async def get_account(self, account_id: str) -> dict[str, Any] | None:
+        """An entry of the account directory."""
+        doc = await self.accounts.find_one({"_id": account_id})
+        if doc is not None:
+            doc.pop("_id")
+        return doc
+
+    async def upsert_account(self, account: dict[str, Any]) -> None:
+        """Create or replace an entry of the account directory."""
+        await self.accounts.replace_one({"_id": account["account_id"]}, account, upsert=True)
+
+    async def seed_accounts(self, accounts: list[dict[str, Any]]) -> None:
+        """Add the sample accounts that are missing; never overwrite a maintained entry."""
+        for account in accounts:
+            await self.accounts.update_one({"_id": account["account_id"]}, {"$setOnInsert": account}, upsert=True)

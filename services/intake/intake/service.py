@@ -1,0 +1,122 @@
+"""Intake's service layer: dedupe, decide, store state and events in one write, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from intake.core import Accepted, Account, Case, Refused, decide
+from intake.ports.store import CaseStore
+from shared.contract.commands import COMMAND_TYPES
+from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
+from shared.contract.rejections import REJECTION_TYPE, CommandRejected
+from shared.runtime.inbound import Malformed, describe_validation_error
+from shared.runtime.outbox import OutboxEntry, Publisher
+from shared.settings import Topics
+
+SOURCE = "/services/intake"
+ACCOUNT_UPSERT = "account.upsert"
+MAX_ATTEMPTS = 20
+
+
+class ConcurrentWriteError(RuntimeError):
+    """The case kept changing under us; the command is retried by redelivery."""
+
+
+class IntakeService:
+    """The only writer of cases. One call per command; safe to call again with the same command."""
+
+    def __init__(self, store: CaseStore, publisher: Publisher, topics: Topics,
+                 clock: Callable[[], datetime] = now_utc) -> None:
+        self._store, self._publisher, self._topics, self._clock = store, publisher, topics, clock
+
+    async def handle(self, command: CloudEvent) -> str:
+        """Apply or refuse `command`; returns `accepted`, `rejected` or `duplicate`."""
+        if command.type == ACCOUNT_UPSERT:
+            return await self._upsert_account(command)
+        pending_refusal = await self._store.refusal_outbox(command.id)
+        if pending_refusal is not None:  # refused before: the first result stands
+            await self._flush_refusal(command.id, pending_refusal)
+            return "duplicate"
+        for _ in range(MAX_ATTEMPTS):
+            stored = await self._store.get(command.subject or "")
+            if stored and command.id in stored.applied:
+                await self._flush(stored.case.id, stored.outbox)  # finish what a crash interrupted
+                return "duplicate"
+            outcome = decide(stored.case if stored else None, command, now=self._clock(),
+                             account=await self._account_for(command))
+            if isinstance(outcome, Refused):
+                await self.refuse(command.id, outcome.code, outcome.reason, command=command)
+                return "rejected"
+            entries = self._entries(command, outcome)
+            if stored is None:
+                written = await self._store.create(outcome.case, command.id, entries)
+            else:
+                written = await self._store.update(outcome.case, stored.version, command.id, entries)
+            if written:
+                await self._flush(outcome.case.id, (stored.outbox if stored else []) + entries)
+                return "accepted"
+        raise ConcurrentWriteError(f"case {command.subject} changed {MAX_ATTEMPTS} times while applying {command.id}")
+
+    async def refuse_malformed(self, bad: Malformed) -> None:
+        """A record we could not read as a command, but whose ids we could: refuse it with `invalid`."""
+        assert bad.command_id
+        await self.refuse(bad.command_id, "invalid", bad.error, case_id=bad.case_id,
+                          command_type=bad.type, actor_id=bad.actor_id)
+
+    async def refuse(self, command_id: str, code: str, reason: str, *, command: CloudEvent | None = None,
+                     case_id: str | None = None, command_type: str | None = None,
+                     actor_id: str | None = None) -> None:
+        """Record exactly one rejection for the command, then publish it."""
+        if command is not None:
+            case_id, command_type = command.subject, command.type
+            actor = command.data.get("actor")
+            actor_id = actor.get("id") if isinstance(actor, dict) else None
+        record = CommandRejected(command_id=command_id, command_type=command_type, case_id=case_id, code=code,
+                                 reason=reason, actor_id=actor_id, rejected_at=self._clock())
+        event = new_event(REJECTION_TYPE, case_id or command_id, record, source=SOURCE,
+                          id_=derived_id(command_id, "rejected"), cause=command)
+        entries = [OutboxEntry.of(self._topics.case_rejections, event)]
+        if await self._store.record_refusal(command_id, entries):
+            await self._flush_refusal(command_id, entries)
+
+    def _entries(self, command: CloudEvent, outcome: Accepted) -> list[OutboxEntry]:
+        now = self._clock()
+        return [
+            OutboxEntry.of(self._topics.case_events, new_event(
+                type_, outcome.case.id, data, source=SOURCE, id_=derived_id(command.id, i), cause=command, time=now))
+            for i, (type_, data) in enumerate(outcome.events)
+        ]
+
+    async def _account_for(self, command: CloudEvent) -> Account | None:
+        account_id = command.data.get("account_id") if command.type == "case.open" else None
+        if not isinstance(account_id, str):
+            return None
+        found = await self._store.get_account(account_id)
+        return Account.model_validate(found) if found else None
+
+    async def _upsert_account(self, command: CloudEvent) -> str:
+        try:
+            data: BaseModel = COMMAND_TYPES[ACCOUNT_UPSERT].model_validate(command.data)
+        except ValidationError as exc:
+            await self.refuse(command.id, "invalid", describe_validation_error(exc, "account"), command=command)
+            return "rejected"
+        account: dict[str, Any] = data.model_dump(mode="json", exclude={"actor"})
+        await self._store.upsert_account(account)
+        return "accepted"
+
+    async def _flush(self, case_id: str, entries: list[OutboxEntry]) -> None:
+        if entries:
+            await self._publisher.publish(entries)
+            await self._store.mark_published(case_id, [e.id for e in entries])
+
+    async def _flush_refusal(self, command_id: str, entries: list[OutboxEntry]) -> None:
+        if entries:
+            await self._publisher.publish(entries)
+            await self._store.mark_refusal_published(command_id, [e.id for e in entries])
+
+
+__all__ = ["Case", "ConcurrentWriteError", "IntakeService"]

@@ -1,0 +1,64 @@
+"""Creates every topic of the contract with explicit partition counts (idempotent)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.settings import Settings, Topics
+
+HOT_PARTITIONS = 12
+COLD_PARTITIONS = 3
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic to create: name, partitions and configs."""
+
+    name: str
+    partitions: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+def topic_specs(topics: Topics) -> list[TopicSpec]:
+    """Every topic of the contract plus its dead-letter topic."""
+    hot = {topics.case_commands, topics.case_events, topics.approval_commands, topics.approval_events}
+    compacted = {topics.portal_case_status: {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}}
+    specs = []
+    for name in topics.model_dump().values():
+        partitions = HOT_PARTITIONS if name in hot else COLD_PARTITIONS
+        specs.append(TopicSpec(name, partitions, compacted.get(name, {})))
+        specs.append(TopicSpec(Topics.dlq(name), COLD_PARTITIONS))
+    return specs
+
+
+async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="create-topics")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            new = [NewTopic(s.name, s.partitions, 1, topic_configs=s.configs) for s in missing]
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass  # another service created them between our list and create
+        return [s.name for s in missing]
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    """CLI: create the topics named by the environment's settings."""
+    settings = Settings(service_name="create-topics")
+    created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, topic_specs(settings.topics)))
+    print(f"created {len(created)} topics: {', '.join(created) or '-'}")
+
+
+if __name__ == "__main__":
+    main()

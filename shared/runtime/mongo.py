@@ -1,0 +1,21 @@
+"""The one place that opens MongoDB connections (PyMongo async API)."""
+
+from __future__ import annotations
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+def connect(url: str, database: str) -> tuple[AsyncMongoClient, AsyncDatabase]:
+    """A client and the deployment's database; UTC-aware datetimes everywhere."""
+    client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    return client, client[database]
+
+
+async def ping(client: AsyncMongoClient) -> bool:
+    """True when the store answers."""
+    try:
+        await client.admin.command("ping")
+    except Exception:  # any failure means "not healthy"; the reason is in the store's own logs
+        return False
+    return True

@@ -1,0 +1,34 @@
+"""Outbox kept as an array inside each aggregate document of a MongoDB collection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shared.runtime.outbox import OutboxEntry
+
+
+def outbox_docs(entries: list[OutboxEntry]) -> list[dict]:
+    """Entries as stored: plain dicts, written in the same update as the state they belong to."""
+    return [e.model_dump() for e in entries]
+
+
+class MongoOutbox:
+    """OutboxStore over one collection whose documents carry an `outbox` array."""
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self._coll = collection
+
+    async def ensure_indexes(self) -> None:
+        """Index the entry time so the relay's sweep does not scan every document."""
+        await self._coll.create_index("outbox.at", sparse=True)
+
+    async def pending(self, older_than: datetime, limit: int) -> list[tuple[str, list[OutboxEntry]]]:
+        """Documents with entries older than `older_than`, each with all its entries in order."""
+        cursor = self._coll.find({"outbox.at": {"$lt": older_than}}, {"outbox": 1}).limit(limit)
+        return [(doc["_id"], [OutboxEntry.model_validate(e) for e in doc["outbox"]]) async for doc in cursor]
+
+    async def mark_published(self, owner_id: str, entry_ids: list[str]) -> None:
+        """Remove the published entries; the document keeps any written since."""
+        await self._coll.update_one({"_id": owner_id}, {"$pull": {"outbox": {"id": {"$in": entry_ids}}}})

@@ -1,0 +1,95 @@
+"""Transactional outbox: events stored with the state, then relayed to Kafka and marked published."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+from faststream.kafka import KafkaBroker
+from pydantic import BaseModel, Field
+
+from shared.contract.envelope import CloudEvent, now_utc
+
+CLOUDEVENTS_JSON = "application/cloudevents+json"
+
+
+class OutboxEntry(BaseModel):
+    """One message waiting to be published: where to, under which key, the exact bytes."""
+
+    id: str = Field(description="The CloudEvent id; consumers deduplicate on it.")
+    topic: str
+    key: str
+    payload: str = Field(description="The CloudEvent in structured JSON mode, exactly as it will be sent.")
+    at: datetime = Field(default_factory=now_utc, description="When it was written to the outbox.")
+
+    @classmethod
+    def of(cls, topic: str, event: CloudEvent) -> "OutboxEntry":
+        """Entry for `event`, keyed by its subject (the case id)."""
+        return cls(id=event.id, topic=topic, key=event.subject or "", payload=event.to_bytes().decode())
+
+
+class OutboxStore(Protocol):
+    """Where outbox entries live: inside the aggregate documents that produced them."""
+
+    async def pending(self, older_than: datetime, limit: int) -> list[tuple[str, list[OutboxEntry]]]:
+        """Owners (aggregate ids) with entries written before `older_than`, in write order."""
+
+    async def mark_published(self, owner_id: str, entry_ids: list[str]) -> None:
+        """Drop published entries from the owner's outbox."""
+
+
+class Publisher:
+    """Publishes outbox entries with the broker's idempotent producer (acks=all), in order."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def publish(self, entries: list[OutboxEntry]) -> None:
+        """Send each entry and wait for the broker's acknowledgement, in order."""
+        for entry in entries:
+            await self._broker.publish(
+                entry.payload.encode(),
+                topic=entry.topic,
+                key=entry.key.encode(),
+                headers={"content-type": CLOUDEVENTS_JSON},
+                correlation_id=entry.id,
+            )
+
+
+async def flush(owner_id: str, entries: list[OutboxEntry], publisher: Publisher, store: OutboxStore) -> None:
+    """Publish then mark; a crash in between republishes the same ids, never loses one."""
+    if entries:
+        await publisher.publish(entries)
+        await store.mark_published(owner_id, [e.id for e in entries])
+
+
+class OutboxRelay:
+    """Background sweep that publishes entries left behind by a crash or a failed publish."""
+
+    def __init__(self, stores: list[OutboxStore], publisher: Publisher, interval: float, grace: float = 5.0) -> None:
+        self._stores, self._publisher = stores, publisher
+        self._interval, self._grace = interval, grace
+        self._log = structlog.get_logger().bind(component="outbox-relay")
+
+    async def sweep(self, grace: float | None = None) -> int:
+        """Publish every entry older than the grace period; returns how many were sent."""
+        cutoff = now_utc() - timedelta(seconds=self._grace if grace is None else grace)
+        sent = 0
+        for store in self._stores:
+            for owner_id, entries in await store.pending(cutoff, limit=500):
+                await flush(owner_id, entries, self._publisher, store)
+                sent += len(entries)
+        if sent:
+            self._log.info("outbox.relayed", count=sent)
+        return sent
+
+    async def run(self) -> None:
+        """Sweep forever; errors are logged and retried at the next tick."""
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.sweep()
+            except Exception:  # a relay that dies silently would strand events; keep going
+                self._log.exception("outbox.sweep_failed")

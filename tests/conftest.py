@@ -1,0 +1,116 @@
+"""Fixtures: the real local Kafka and store (started once per session), isolated names per module."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.runtime.create_topics import ensure_topics, topic_specs
+from shared.settings import Settings, Topics
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Stack:
+    """Addresses of the servers the tests use."""
+
+    kafka: str
+    mongodb: str
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """Existing servers from KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL, else genuine Kafka + SecantusDB started here."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    kafka_url, mongo_url = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URL")
+    started = []
+    with tempfile.TemporaryDirectory(prefix="case-backbone-") as tmp:
+        try:
+            from servers import Kafka, MongoWire  # deploy/local, on pytest's pythonpath
+
+            if not kafka_url:
+                started.append(Kafka(Path(tmp) / "kafka", log_file=Path(tmp) / "kafka.log").start())
+                kafka_url = started[-1].bootstrap
+            if not mongo_url:
+                started.append(MongoWire(Path(tmp) / "store", log_file=Path(tmp) / "store.log").start())
+                mongo_url = started[-1].url
+            yield Stack(kafka=kafka_url, mongodb=mongo_url)
+        finally:
+            for server in reversed(started):
+                server.stop()
+
+
+def unique(prefix: str) -> str:
+    """A short unique name."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+async def _delete_topics(bootstrap: str, names: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(names)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+def settings(stack: Stack) -> Iterator[Settings]:
+    """Settings with this module's own topics (created, then deleted), database and consumer group."""
+    prefix = unique("t") + "."
+    s = Settings(service_name="intake", kafka_bootstrap_servers=stack.kafka, mongodb_url=stack.mongodb,
+                 mongodb_database=unique("db_"), topic_prefix=prefix, consumer_group=unique("g-"),
+                 outbox_sweep_seconds=0.5)
+    specs = topic_specs(s.topics)
+    asyncio.run(ensure_topics(stack.kafka, specs))
+    yield s
+    asyncio.run(_delete_topics(stack.kafka, [spec.name for spec in specs]))
+    from pymongo import MongoClient
+
+    MongoClient(stack.mongodb).drop_database(s.mongodb_database)
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment that points a service process at these settings."""
+    env = dict(os.environ)
+    env.update({
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "MONGODB_URL": settings.mongodb_url,
+        "MONGODB_DATABASE": settings.mongodb_database, "TOPIC_PREFIX": settings.topic_prefix,
+        "CONSUMER_GROUP": settings.group_id, "OUTBOX_SWEEP_SECONDS": str(settings.outbox_sweep_seconds),
+        "PYTHONUNBUFFERED": "1", **extra,
+    })
+    return env
+
+
+@pytest.fixture(scope="module")
+def topics(settings: Settings) -> Topics:
+    """This module's topic names."""
+    return settings.topics
+
+
+@pytest.fixture(scope="module")
+def python() -> str:
+    """The interpreter running the tests (the project's venv)."""
+    return sys.executable
+
+
+@pytest.fixture(scope="module")
+def intake(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The intake service as a real process on this module's topics and database."""
+    from tests.support.service_process import ServiceProcess
+
+    proc = ServiceProcess("intake", service_env(settings), tmp_path_factory.mktemp("intake") / "intake.log")
+    proc.start()
+    yield proc
+    proc.stop()

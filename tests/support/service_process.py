@@ -1,0 +1,58 @@
+"""A service run as a real process, the way the stack runs it."""
+
+from __future__ import annotations
+
+import sys
+import urllib.request
+from pathlib import Path
+
+from processes import Child, free_port, wait_until  # deploy/local
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+class ServiceProcess:
+    """`python -m <module>` with an env; started healthy, stopped or killed by PID."""
+
+    def __init__(self, module: str, env: dict[str, str], log_file: Path) -> None:
+        self.module, self.env, self.log_file = module, env, log_file
+        self.child: Child | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """Base URL of its HTTP server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> "ServiceProcess":
+        """Start and wait for /health to answer 200."""
+        self.port = free_port()
+        env = {**self.env, "HTTP_PORT": str(self.port), "SERVICE_NAME": self.module}
+        self.child = Child(self.module, [sys.executable, "-m", self.module], env=env, log_file=self.log_file)
+        self.child.start()
+        try:
+            wait_until(lambda: _healthy(f"{self.url}/health"), timeout, self.module, self.child)
+        except Exception:
+            print(self.log_file.read_text()[-5000:] if self.log_file.exists() else "(no log)")
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM)."""
+        if self.child:
+            self.child.stop()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash."""
+        if self.child:
+            self.child.kill()
+
+    def log(self) -> str:
+        """Everything the process printed."""
+        return self.log_file.read_text() if self.log_file.exists() else ""
