@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from pydantic import WithJsonSchema
 
 from shared.contract.envelope import CloudEvent
 from shared.logging import message_logger
@@ -20,9 +22,18 @@ MAX_FAILURES = 5  # then a record that keeps failing is dead-lettered so the par
 RETRY_PAUSE = 1.0
 
 
+async def _raw(msg: Any) -> bytes:
+    # We parse envelopes ourselves so that bad input becomes a rejection, never a framework error.
+    return msg.body
+
+
 def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
-              on_malformed: MalformedHandler | None = None) -> None:
-    """Consume `topic` at least once (commit after handling); redelivered records are the handler's to dedupe."""
+              on_malformed: MalformedHandler | None = None, *, schema: dict | None = None,
+              description: str | None = None) -> None:
+    """Consume `topic` at least once (commit after handling); redelivered records are the handler's to dedupe.
+
+    `schema` is the JSON schema of the accepted envelopes; it documents the channel in AsyncAPI.
+    """
     failures: dict[tuple[int, int], int] = {}
 
     async def dead_letter(msg: KafkaMessage, error: str) -> None:
@@ -31,8 +42,8 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
                              headers=dead_letter_headers(error, rec.topic, rec.partition, rec.offset))
 
     @broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest",
-                       ack_policy=AckPolicy.NACK_ON_ERROR, title=f"{topic}:{group_id}")
-    async def consume(msg: KafkaMessage) -> None:
+                       ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw, title=topic, description=description)
+    async def consume(body: Annotated[Any, WithJsonSchema(schema or {})], msg: KafkaMessage) -> None:  # noqa: ARG001
         rec = msg.raw_message
         log = message_logger(topic=rec.topic, partition=rec.partition, offset=rec.offset,
                              key=rec.key.decode(errors="replace") if rec.key else None)
