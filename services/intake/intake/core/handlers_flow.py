@@ -1,0 +1,135 @@
+"""Handlers of commands that drive the workflow: submit, status, close, approval, assign, quote, order."""
+
+from __future__ import annotations
+
+from intake.core.case_parts import ApprovalEntry, Order, Quote
+from intake.core.context import Ctx
+from intake.core.guards import GUARDS
+from intake.core.results import Refused, refuse
+from intake.core.transitions import move_manually
+
+
+def submit(ctx: Ctx) -> Refused | None:
+    """`case.submit`: nothing to store; the `submitted*` triggers move the case."""
+    return None
+
+
+def set_status(ctx: Ctx) -> Refused | None:
+    """`case.set_status`: manual move to a non-closed status (closing goes through `case.close`)."""
+    target = ctx.lc.status(ctx.data.status)
+    if target is not None and target.is_closed:
+        reasons = ", ".join(ctx.lc.closing.reasons)
+        return refuse("invalid", f"Use case.close with a reason ({reasons}) to close a {ctx.lc.label}.")
+    return _move(ctx, ctx.data.status)
+
+
+def _move(ctx: Ctx, target: str) -> Refused | None:
+    before = (ctx.case.assignee, ctx.case.queue)
+    step = move_manually(ctx.lc, ctx.case, target, ctx.actor)
+    if isinstance(step, Refused):
+        return step
+    ctx.emit_step(step)
+    if (ctx.case.assignee, ctx.case.queue) != before:
+        ctx.emit("case.assigned", assignee=ctx.case.assignee, queue=ctx.case.queue,
+                 previous_assignee=before[0], previous_queue=before[1])
+    return None
+
+
+def close(ctx: Ctx) -> Refused | None:
+    """`case.close`: the reason picks the closed status; `duplicated`-like reasons need duplicate_of."""
+    d, rules, c = ctx.data, ctx.lc.closing, ctx.case
+    reason = d.reason or rules.default_reason
+    if reason not in rules.reasons:
+        return refuse("invalid", f"'{reason}' is not a closing reason of a {ctx.lc.label} (reasons: {', '.join(rules.reasons)}).")
+    if reason in rules.duplicate_reasons and not d.duplicate_of:
+        return refuse("invalid", f"Name the original case in duplicate_of when closing a {ctx.lc.label} as {reason}.")
+    if d.duplicate_of and reason not in rules.duplicate_reasons:
+        return refuse("invalid", f"duplicate_of only goes with reason {', '.join(rules.duplicate_reasons) or '(none)'}.")
+    if d.duplicate_of == c.id:
+        return refuse("invalid", "A case cannot be a duplicate of itself.")
+    refused = _move(ctx, rules.reasons[reason])
+    if refused:
+        return refused
+    c.closure_reason, c.duplicate_of, c.closure_comment = reason, d.duplicate_of, d.comment
+    c.closed_at, c.closed_by = ctx.now, ctx.actor.id
+    ctx.emit("case.closed", reason=reason, duplicate_of=d.duplicate_of, comment=d.comment)
+    return None
+
+
+def record_approval(ctx: Ctx) -> Refused | None:
+    """`case.record_approval`: checks the step, records it; `approval_*` triggers move the case."""
+    d, status = ctx.data, ctx.lc.status(ctx.case.status)
+    expected = status.approval_step if status else None
+    if expected is None:
+        return refuse("transition_not_allowed", f"This {ctx.lc.label} is not awaiting an approval (it is '{ctx.case.status}').")
+    if d.step != expected:
+        return refuse("transition_not_allowed", f"This {ctx.lc.label} awaits the {expected} step, not {d.step}.")
+    entry = ApprovalEntry(at=ctx.now, command_id=ctx.command_id, step=d.step, decision=d.decision, approver=d.approver,
+                          comment=d.comment, status_before=ctx.case.status, status_after=ctx.case.status)
+    ctx.case.approval_history.append(entry)
+    ctx.post.append(lambda: setattr(entry, "status_after", ctx.case.status))
+    ctx.emit("case.approval_recorded", step=d.step, decision=d.decision, approver=d.approver, comment=d.comment)
+    return None
+
+
+def assign(ctx: Ctx) -> Refused | None:
+    """`case.assign`: take it (nothing given), give it to a person, or send it to a queue (nobody responsible)."""
+    d, c = ctx.data, ctx.case
+    previous = (c.assignee, c.queue)
+    if d.assignee is None and d.queue is None:
+        c.assignee = ctx.actor.id
+    else:
+        c.assignee = d.assignee
+        c.queue = d.queue if d.queue is not None else c.queue
+    if (c.assignee, c.queue) == previous:
+        return refuse("invalid", f"The {ctx.lc.label} is already assigned that way.")
+    ctx.emit("case.assigned", assignee=c.assignee, queue=c.queue, previous_assignee=previous[0], previous_queue=previous[1])
+    return None
+
+
+def request_quote(ctx: Ctx) -> Refused | None:
+    """`case.request_quote`: a new draft quote (next revision if one was already sent)."""
+    q = ctx.case.quote
+    if q is not None and q.status == "draft":
+        return refuse("transition_not_allowed", "A quote is already being prepared (draft) for this case.")
+    ctx.case.quote = Quote(status="draft", revision=q.revision + 1 if q else 1, requested_at=ctx.now,
+                           requested_by=ctx.actor.id, note=ctx.data.note)
+    ctx.emit("case.quote_requested", quote_status="draft", revision=ctx.case.quote.revision)
+    return None
+
+
+def send_quote(ctx: Ctx) -> Refused | None:
+    """`case.send_quote`: draft -> sent; `quote_sent` then moves the case to waiting for feedback."""
+    guard = GUARDS["has_draft_quote"]
+    if not guard.check(ctx.case):
+        return refuse("guard_failed", guard.message.format(label=ctx.lc.label))
+    d, q = ctx.data, ctx.case.quote
+    assert q is not None
+    q.status, q.sent_at, q.sent_by = "sent", ctx.now, ctx.actor.id
+    q.quote_reference, q.amount, q.currency, q.valid_until = d.quote_reference, d.amount, d.currency, d.valid_until
+    ctx.emit("case.quote_sent", quote_status="sent", revision=q.revision, quote_reference=q.quote_reference,
+             amount=q.amount, currency=q.currency)
+    return None
+
+
+def place_order(ctx: Ctx) -> Refused | None:
+    """`case.place_order`: records the order; `order_placed` moves the case."""
+    if ctx.case.order is not None:
+        return refuse("transition_not_allowed", f"An order ({ctx.case.order.order_reference}) is already placed on this case.")
+    ctx.case.order = Order(order_reference=ctx.data.order_reference, status="placed", placed_at=ctx.now, placed_by=ctx.actor.id)
+    ctx.emit("case.order_placed", order_reference=ctx.data.order_reference, order_status="placed")
+    return None
+
+
+def confirm_order(ctx: Ctx) -> Refused | None:
+    """`case.confirm_order`: the customer confirms; `order_confirmed` moves the case."""
+    o = ctx.case.order
+    guard = GUARDS["has_order"]
+    if o is None:
+        return refuse("guard_failed", guard.message.format(label=ctx.lc.label))
+    if o.status == "confirmed":
+        return refuse("transition_not_allowed", f"Order {o.order_reference} is already confirmed.")
+    o.status, o.confirmed_at, o.confirmed_by = "confirmed", ctx.now, ctx.actor.id
+    ctx.emit("case.order_confirmed", order_reference=o.order_reference, order_status="confirmed")
+    return None
+

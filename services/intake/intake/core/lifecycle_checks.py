@@ -1,0 +1,73 @@
+"""Consistency checks of a lifecycle file beyond its schema (each returns readable problems)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from intake.core.guards import EFFECTS, GUARDS
+from intake.core.triggers import KNOWN_TRIGGERS
+
+if TYPE_CHECKING:
+    from intake.core.lifecycle import Lifecycle
+
+
+def check_lifecycle(lc: "Lifecycle") -> list[str]:
+    """All problems found in a lifecycle; empty when it is consistent."""
+    from intake.core.lifecycle import CASE_COMMANDS, field_known
+
+    p: list[str] = []
+    codes = [s.code for s in lc.statuses]
+    known = set(codes)
+    if len(known) != len(codes):
+        p.append("duplicate status codes")
+    init = lc.status(lc.initial_status)
+    if init is None:
+        p.append(f"initial_status {lc.initial_status!r} is not a defined status")
+    elif init.is_closed:
+        p.append("initial_status must not be a closed status")
+    for s in lc.statuses:
+        p += [f"status {s.code}: accepts unknown command {c}" for c in s.accepts if c not in CASE_COMMANDS]
+        if s.locked and s.is_closed:
+            p.append(f"status {s.code}: closed statuses are always locked, drop `locked`")
+    for i, t in enumerate(lc.transitions):
+        where = f"transition #{i + 1} ({','.join(t.from_)} -> {t.to})"
+        p += [f"{where}: unknown status {c!r}" for c in [*t.from_, t.to] if c not in known]
+        p += [f"{where}: unknown guard {g!r}" for g in t.guards if g not in GUARDS]
+        p += [f"{where}: unknown effect {e!r}" for e in t.effects if e not in EFFECTS]
+        if t.mode == "manual" and (not t.roles or t.trigger):
+            p.append(f"{where}: a manual transition lists roles and no trigger")
+        if t.mode == "automatic" and (t.roles or t.trigger not in KNOWN_TRIGGERS):
+            p.append(f"{where}: an automatic transition needs a known trigger ({sorted(KNOWN_TRIGGERS)}) and no roles")
+        leaving_closed = [c for c in t.from_ if lc.status(c) and lc.status(c).is_closed]
+        if leaving_closed and not t.reopen:
+            p.append(f"{where}: leaves closed status {leaving_closed}; mark it `reopen: true` if intended")
+        if t.to in t.from_:
+            p.append(f"{where}: a transition cannot stay on the same status")
+    for reason, target in lc.closing.reasons.items():
+        st = lc.status(target)
+        if st is None or not st.is_closed:
+            p.append(f"closing reason {reason!r} must map to a closed status, not {target!r}")
+        elif not any(t.mode == "manual" and t.to == target for t in lc.transitions):
+            p.append(f"closing reason {reason!r}: no manual transition reaches {target!r}")
+    if lc.closing.default_reason and lc.closing.default_reason not in lc.closing.reasons:
+        p.append("closing.default_reason is not one of closing.reasons")
+    if not lc.closing.reason_required and not lc.closing.default_reason:
+        p.append("closing.default_reason is needed when reason_required is false")
+    p += [f"closing.duplicate_reasons: {r!r} is not a reason" for r in lc.closing.duplicate_reasons if r not in lc.closing.reasons]
+    for t in lc.transitions:
+        st = lc.status(t.to)
+        if t.mode == "manual" and st and st.is_closed and t.to not in lc.closing.reasons.values():
+            p.append(f"closed status {t.to!r} is reachable manually but no closing reason leads to it")
+    if "case.open" not in lc.commands:
+        p.append("commands must list case.open")
+    for cmd, rule in lc.commands.items():
+        if cmd not in CASE_COMMANDS:
+            p.append(f"commands: unknown command type {cmd!r}")
+        p += [f"commands.{cmd}: unknown status {s!r}" for s in rule.statuses or [] if s not in known]
+    names = [f.name for f in lc.fields]
+    if len(set(names)) != len(names):
+        p.append("duplicate field names")
+    p += [f"field {f.name}: enum needs values" for f in lc.fields if f.type == "enum" and not f.values]
+    for sec in lc.sections:
+        p += [f"section {sec.code}: unknown field {r!r}" for r in sec.fields if not field_known(lc, r)]
+    return p
