@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, description="Port of the health/read-model HTTP server (0 = any free port).")
     log_level: str = Field("INFO", description="Minimum log level.")
     consumer_group: str | None = Field(None, description="Kafka consumer group; defaults to the service name.")
+    topic_replication_factor: int = Field(1, description="Replication factor of the topics the stack creates.")
     outbox_sweep_seconds: float = Field(2.0, description="How often the outbox relay looks for unpublished events.")
 
     topic_case_commands: str | None = None

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.runtime.create_topics import ensure_topics, topic_specs
 from shared.settings import Settings, Topics
+from tests.support.env import service_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,18 +80,6 @@ def settings(stack: Stack) -> Iterator[Settings]:
     from pymongo import MongoClient
 
     MongoClient(stack.mongodb).drop_database(s.mongodb_database)
-
-
-def service_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """Environment that points a service process at these settings."""
-    env = dict(os.environ)
-    env.update({
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DATABASE": settings.mongodb_database, "TOPIC_PREFIX": settings.topic_prefix,
-        "CONSUMER_GROUP": settings.group_id, "OUTBOX_SWEEP_SECONDS": str(settings.outbox_sweep_seconds),
-        "PYTHONUNBUFFERED": "1", **extra,
-    })
-    return env
 
 
 @pytest.fixture(scope="module")

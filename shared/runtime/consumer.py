@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from pydantic import WithJsonSchema
+from pydantic import SkipValidation
 
 from shared.contract.envelope import CloudEvent
 from shared.logging import message_logger
@@ -28,11 +28,11 @@ async def _raw(msg: Any) -> bytes:
 
 
 def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
-              on_malformed: MalformedHandler | None = None, *, schema: dict | None = None,
+              on_malformed: MalformedHandler | None = None, *, schema: Any = bytes,
               description: str | None = None) -> None:
     """Consume `topic` at least once (commit after handling); redelivered records are the handler's to dedupe.
 
-    `schema` is the JSON schema of the accepted envelopes; it documents the channel in AsyncAPI.
+    `schema` is the type of the accepted envelopes; it only documents the channel in AsyncAPI.
     """
     failures: dict[tuple[int, int], int] = {}
 
@@ -41,9 +41,7 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
         await broker.publish(rec.value or b"", topic=Topics.dlq(rec.topic), key=rec.key,
                              headers=dead_letter_headers(error, rec.topic, rec.partition, rec.offset))
 
-    @broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest",
-                       ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw, title=topic, description=description)
-    async def consume(body: Annotated[Any, WithJsonSchema(schema or {})], msg: KafkaMessage) -> None:  # noqa: ARG001
+    async def consume(body: Any, msg: KafkaMessage) -> None:  # noqa: ARG001 (body is documentation)
         rec = msg.raw_message
         log = message_logger(topic=rec.topic, partition=rec.partition, offset=rec.offset,
                              key=rec.key.decode(errors="replace") if rec.key else None)
@@ -74,3 +72,8 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
             return
         failures.pop((rec.partition, rec.offset), None)
         log.info("message.handled", outcome=outcome)
+
+    # The body is typed for the AsyncAPI document only: SkipValidation keeps bad input ours to refuse.
+    consume.__annotations__ = {"body": SkipValidation[schema], "msg": KafkaMessage, "return": None}
+    broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+                      decoder=_raw, title=topic, description=description)(consume)

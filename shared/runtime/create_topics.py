@@ -35,7 +35,7 @@ def topic_specs(topics: Topics) -> list[TopicSpec]:
     return specs
 
 
-async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[str]:
+async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replication: int = 1) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="create-topics")
     await admin.start()
@@ -43,7 +43,7 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         if missing:
-            new = [NewTopic(s.name, s.partitions, 1, topic_configs=s.configs) for s in missing]
+            new = [NewTopic(s.name, s.partitions, replication, topic_configs=s.configs) for s in missing]
             try:
                 await admin.create_topics(new)
             except TopicAlreadyExistsError:
@@ -56,7 +56,8 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[
 def main() -> None:
     """CLI: create the topics named by the environment's settings."""
     settings = Settings(service_name="create-topics")
-    created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, topic_specs(settings.topics)))
+    created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, topic_specs(settings.topics),
+                                        settings.topic_replication_factor))
     print(f"created {len(created)} topics: {', '.join(created) or '-'}")
 
 

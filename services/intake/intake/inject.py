@@ -10,23 +10,40 @@ from faststream.kafka import KafkaBroker
 
 from intake.adapters.outbound.mongo_store import MongoCaseStore
 from intake.core import load_seed_accounts
+from intake.ports.store import CaseStore
 from intake.service import IntakeService
+from shared.contract import catalog
+from shared.contract.catalog import CommandRejectedEnvelope
 from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, serve
 from shared.runtime.consumer import subscribe
 from shared.runtime.outbox import OutboxRelay, Publisher
-from shared.settings import Settings
+from shared.settings import Settings, Topics
+
+
+def register(broker: KafkaBroker, settings: Settings, store: CaseStore) -> IntakeService:
+    """Subscribe intake to its commands and declare what it publishes; returns the service."""
+    topics = settings.topics
+    service = IntakeService(store, Publisher(broker), topics)
+    subscribe(broker, topics.case_commands, settings.group_id, service.handle, service.refuse_malformed,
+              schema=catalog.CommandEnvelope, description="Commands for cases and the account directory.")
+    broker.publisher(topics.case_events, schema=catalog.EventEnvelope, title=topics.case_events,
+                     description="Facts about cases, keyed by case id, each with the case's new version.")
+    broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,
+                     description="One record per refused command: command id, code and reason.")
+    broker.publisher(Topics.dlq(topics.case_commands), title=Topics.dlq(topics.case_commands),
+                     description="Records that are not readable commands, as received; the error is in headers.")
+    return service
 
 
 def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStream:
-    """The intake app for `settings`; tests pass their own broker (e.g. TestKafkaBroker's)."""
+    """The intake app for `settings` on MongoDB."""
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.mongodb_database)
     store = MongoCaseStore(db)
     publisher = Publisher(broker)
-    service = IntakeService(store, publisher, settings.topics)
-    subscribe(broker, settings.topics.case_commands, settings.group_id, service.handle, service.refuse_malformed)
+    service = register(broker, settings, store)
     relay = OutboxRelay([store.case_outbox, store.refusal_outbox_store], publisher, settings.outbox_sweep_seconds)
     tasks: list[asyncio.Task] = []
 
@@ -56,3 +73,8 @@ def main() -> None:
     settings = Settings(service_name="intake")
     configure_logging(settings.service_name, settings.log_level)
     serve(build(settings), settings)
+
+
+def document(broker: KafkaBroker, settings: Settings) -> None:
+    """Register handlers without any store, for the AsyncAPI document."""
+    register(broker, settings, store=None)  # type: ignore[arg-type]  # nothing is called at registration

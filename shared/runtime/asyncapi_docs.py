@@ -1,0 +1,47 @@
+"""Writes the AsyncAPI document each FastStream app generates into docs/asyncapi/ (`make asyncapi`)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+
+from shared.contract.version import CONTRACT_VERSION
+from shared.settings import Settings
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
+# service name -> "module:function" that registers the service's handlers on a broker without I/O
+SERVICES = {"intake": "intake.inject:document"}
+
+
+def render(service: str) -> str:
+    """The AsyncAPI 3.0 YAML of one service, with default topic names."""
+    module, func = SERVICES[service].split(":")
+    broker = KafkaBroker("kafka:9092")
+    getattr(importlib.import_module(module), func)(broker, Settings(service_name=service))
+    spec = AsyncAPI(broker, title=f"case-backbone {service}", version=CONTRACT_VERSION,
+                    description=f"Messages the {service} service consumes and publishes.")
+    return spec.to_specification().to_yaml()
+
+
+def main() -> int:
+    """Write every service's document; with --check, fail if one is out of date instead."""
+    check = "--check" in sys.argv
+    stale = []
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        path, text = DOCS / f"{service}.yaml", render(service)
+        if check and (not path.exists() or path.read_text() != text):
+            stale.append(path.name)
+        elif not check:
+            path.write_text(text)
+    if stale:
+        print(f"out of date: {', '.join(stale)} (run `make asyncapi`)")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

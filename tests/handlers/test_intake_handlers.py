@@ -1,0 +1,111 @@
+"""Intake's subscriber on FastStream's in-memory broker, with an in-memory store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from intake.inject import register
+from shared.settings import Settings
+from tests.support.kafka_io import command
+from tests.support.memory_store import MemoryCaseStore
+
+ACTOR = {"id": "mary", "roles": ["sales_rep"]}
+OPEN = {"case_type": "customer_request", "gbu": "lighting", "account_id": "ACC-1001",
+        "subject": "Custom packaging", "actor": ACTOR}
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(service_name="intake", topic_prefix="h.")
+
+
+@pytest.fixture
+def store() -> MemoryCaseStore:
+    return MemoryCaseStore()
+
+
+@pytest.fixture
+async def harness(settings, store):
+    broker = KafkaBroker()
+    register(broker, settings, store)
+    seen: dict[str, list[dict]] = {"events": [], "rejections": [], "dlq": []}
+    topics = settings.topics
+
+    @broker.subscriber(topics.case_events)
+    async def events(body: bytes) -> None:
+        seen["events"].append(json.loads(body))
+
+    @broker.subscriber(topics.case_rejections)
+    async def rejections(body: bytes) -> None:
+        seen["rejections"].append(json.loads(body))
+
+    @broker.subscriber(topics.dlq(topics.case_commands))
+    async def dead(body: bytes) -> None:
+        seen["dlq"].append({"raw": body})
+
+    async with TestKafkaBroker(broker) as test_broker:
+        yield test_broker, seen
+
+
+async def send(broker, settings, message: dict | bytes, key: str = "k") -> None:
+    raw = message if isinstance(message, bytes) else json.dumps(message).encode()
+    await broker.publish(raw, settings.topics.case_commands, key=key.encode())
+
+
+async def test_open_publishes_opened_with_version_and_causation(harness, settings, store):
+    broker, seen = harness
+    cmd = command("case.open", "CASE-1", OPEN)
+    await send(broker, settings, cmd)
+    (opened,) = [e for e in seen["events"] if e["type"] == "case.opened"]
+    assert opened["subject"] == "CASE-1" and opened["data"]["version"] == 1
+    assert opened["causationid"] == cmd["id"]
+    assert store.cases["CASE-1"]["outbox"] == []  # published, then marked
+
+
+async def test_redelivered_command_publishes_nothing_new(harness, settings):
+    broker, seen = harness
+    cmd = command("case.open", "CASE-2", OPEN)
+    await send(broker, settings, cmd)
+    await send(broker, settings, cmd)
+    assert len([e for e in seen["events"] if e["type"] == "case.opened"]) == 1
+
+
+async def test_refused_command_yields_one_rejection_even_when_redelivered(harness, settings):
+    broker, seen = harness
+    cmd = command("case.update", "NOPE", {"description": "x", "actor": ACTOR})
+    await send(broker, settings, cmd)
+    await send(broker, settings, cmd)
+    assert [r["data"]["code"] for r in seen["rejections"]] == ["not_found"]
+    assert seen["rejections"][0]["data"]["command_id"] == cmd["id"]
+
+
+@pytest.mark.parametrize("raw", [b"", b"\xff\xfe", b"[1,2]", b'{"type": "case.open"}'])
+async def test_unreadable_records_are_dead_lettered_and_the_consumer_goes_on(harness, settings, raw):
+    broker, seen = harness
+    await send(broker, settings, raw)
+    await send(broker, settings, command("case.open", f"C-{uuid.uuid4().hex[:6]}", OPEN))
+    assert len(seen["dlq"]) == 1 and seen["dlq"][0]["raw"] == raw
+    assert [e["type"] for e in seen["events"]][:1] == ["case.opened"]
+
+
+async def test_schema_violation_with_ids_is_rejected_as_invalid(harness, settings):
+    broker, seen = harness
+    await send(broker, settings, {"id": "cmd-9", "subject": "C-9", "type": "case.open", "source": ""})
+    (rejection,) = seen["rejections"]
+    assert rejection["data"]["code"] == "invalid" and rejection["data"]["command_id"] == "cmd-9"
+    assert "source" in rejection["data"]["reason"]
+
+
+async def test_account_upsert_then_open_fills_account_details(harness, settings, store):
+    broker, seen = harness
+    account = {"account_id": "ACC-77", "name": "Nordic Yards", "customer_classification": "A - Key account",
+               "sap_codes": {"sold_to": "100077"}, "owner": "sam", "country": "NO", "actor": ACTOR}
+    await send(broker, settings, command("account.upsert", "ACC-77", account))
+    await send(broker, settings, command("case.open", "CSR-1", {**OPEN, "case_type": "csr", "account_id": "ACC-77"}))
+    assert store.accounts["ACC-77"]["name"] == "Nordic Yards"
+    case = store.cases["CSR-1"]["case"]
+    assert "100077" in json.dumps(case) and "A - Key account" in json.dumps(case)

@@ -1,0 +1,70 @@
+"""The Mongo adapter against the real store: compare-and-set, refusal dedupe, outbox bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from intake.adapters.outbound.mongo_store import MongoCaseStore
+from intake.core import Case
+from shared.runtime import mongo
+from shared.runtime.outbox import OutboxEntry
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def store(settings):
+    client, db = mongo.connect(settings.mongodb_url, settings.mongodb_database + "_store")
+    s = MongoCaseStore(db)
+    await s.ensure_indexes()
+    yield s
+    await client.drop_database(db.name)
+    await client.close()
+
+
+def a_case(case_id: str, version: int = 1) -> Case:
+    now = datetime.now(UTC)
+    return Case(id=case_id, case_type="helpdesk", gbu="lighting", account_id="ACC-1001", subject="s",
+                status="available", version=version, created_at=now, updated_at=now, created_by="web-form")
+
+
+def entry(n: int) -> OutboxEntry:
+    return OutboxEntry(id=f"e{n}", topic="t", key="k", payload="{}")
+
+
+async def test_create_then_conflicting_updates_only_one_wins(store):
+    assert await store.create(a_case("C1"), "cmd-1", [entry(1)])
+    assert not await store.create(a_case("C1"), "cmd-1b", [])
+    assert await store.update(a_case("C1", 2), 1, "cmd-2", [entry(2)])
+    assert not await store.update(a_case("C1", 2), 1, "cmd-3", [entry(3)])
+    stored = await store.get("C1")
+    assert stored.version == 2 and stored.applied == {"cmd-1", "cmd-2"}
+    assert [e.id for e in stored.outbox] == ["e1", "e2"]
+
+
+async def test_outbox_pending_and_mark_published(store):
+    await store.create(a_case("C2"), "cmd-1", [entry(1), entry(2)])
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    pending = dict(await store.case_outbox.pending(later, limit=10))
+    assert [e.id for e in pending["C2"]] == ["e1", "e2"]
+    assert await store.case_outbox.pending(datetime.now(UTC) - timedelta(hours=1), limit=10) == []
+    await store.mark_published("C2", ["e1"])
+    assert [e.id for e in (await store.get("C2")).outbox] == ["e2"]
+
+
+async def test_refusal_is_recorded_once(store):
+    assert await store.refusal_outbox("cmd-x") is None
+    assert await store.record_refusal("cmd-x", [entry(9)])
+    assert not await store.record_refusal("cmd-x", [entry(10)])
+    assert [e.id for e in await store.refusal_outbox("cmd-x")] == ["e9"]
+    await store.mark_refusal_published("cmd-x", ["e9"])
+    assert await store.refusal_outbox("cmd-x") == []
+
+
+async def test_seed_never_overwrites_a_maintained_account(store):
+    await store.upsert_account({"account_id": "A1", "name": "Maintained"})
+    await store.seed_accounts([{"account_id": "A1", "name": "Seed"}, {"account_id": "A2", "name": "Seed 2"}])
+    assert (await store.get_account("A1"))["name"] == "Maintained"
+    assert (await store.get_account("A2"))["name"] == "Seed 2"

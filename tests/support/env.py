@@ -1,0 +1,19 @@
+"""Environment for a service process under test."""
+
+from __future__ import annotations
+
+import os
+
+from shared.settings import Settings
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment that points a service process at these settings."""
+    env = dict(os.environ)
+    env.update({
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "MONGODB_URL": settings.mongodb_url,
+        "MONGODB_DATABASE": settings.mongodb_database, "TOPIC_PREFIX": settings.topic_prefix,
+        "CONSUMER_GROUP": settings.group_id, "OUTBOX_SWEEP_SECONDS": str(settings.outbox_sweep_seconds),
+        "PYTHONUNBUFFERED": "1", **extra,
+    })
+    return env
