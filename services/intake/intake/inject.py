@@ -49,7 +49,7 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
 
     async def prepare() -> None:
         await store.ensure_indexes()
-        await store.seed_accounts([a.model_dump(mode="json") for a in load_seed_accounts()])
+        await store.seed_accounts([a.model_dump(mode="json") for a in load_seed_accounts().values()])
 
     async def start_relay() -> None:
         await relay.sweep(grace=0)  # publish what a crash left behind before anything new
