@@ -156,7 +156,9 @@ class CaseAssign(_Command):
 class CaseClose(_Command):
     """`case.close`: close with a reason; the reason picks the closed status."""
 
-    reason: str = Field(min_length=1, description="Closing reason allowed by the lifecycle, e.g. `completed`, `duplicated`.")
+    reason: str | None = Field(
+        None, min_length=1, description="Closing reason allowed by the lifecycle, e.g. `completed`, `duplicated`; required by most case types."
+    )
     duplicate_of: str | None = Field(None, description="Id of the original case; required when reason is `duplicated`.")
     comment: str | None = Field(None, description="Closing comment.")
 

@@ -39,6 +39,8 @@ def close(ctx: Ctx) -> Refused | None:
     """`case.close`: the reason picks the closed status; `duplicated`-like reasons need duplicate_of."""
     d, rules, c = ctx.data, ctx.lc.closing, ctx.case
     reason = d.reason or rules.default_reason
+    if reason is None or (d.reason is None and rules.reason_required):
+        return refuse("invalid", f"Give a closing reason for this {ctx.lc.label} ({', '.join(rules.reasons)}).")
     if reason not in rules.reasons:
         return refuse("invalid", f"'{reason}' is not a closing reason of a {ctx.lc.label} (reasons: {', '.join(rules.reasons)}).")
     if reason in rules.duplicate_reasons and not d.duplicate_of:
