@@ -58,7 +58,7 @@ def _existing(case: Case, command: CloudEvent, data, now: datetime) -> Ctx | Ref
         return refuse("invalid", f"No lifecycle for case type '{case.case_type}'.")
     rule = lc.commands.get(command.type)
     if rule is None:
-        return refuse("invalid", f"{command.type} does not apply to a {lc.label}.")
+        return refuse("invalid", f"{command.type} does not apply to {lc.a_label}.")
     status = lc.status(case.status)
     if status is None:
         return refuse("invalid", f"The case is in status '{case.status}', unknown to the {lc.label} lifecycle.")
@@ -68,7 +68,7 @@ def _existing(case: Case, command: CloudEvent, data, now: datetime) -> Ctx | Ref
         what = ", ".join(status.accepts) or "nothing"
         return refuse("case_locked", f"This {lc.label} is locked while '{status.label}'; it only accepts {what}.")
     if not allowed(data.actor, rule.roles):
-        return refuse("forbidden", f"Only {', '.join(rule.roles)} may send {command.type} to a {lc.label}.")
+        return refuse("forbidden", f"Only {', '.join(rule.roles)} may send {command.type} to {lc.a_label}.")
     if rule.statuses is not None and case.status not in rule.statuses:
         where = ", ".join(s.label for s in lc.statuses if s.code in rule.statuses)
         return refuse("transition_not_allowed", f"{command.type} is only accepted while the {lc.label} is {where} (it is '{status.label}').")

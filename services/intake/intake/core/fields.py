@@ -39,7 +39,7 @@ def merge_fields(lc: Lifecycle, current: dict[str, Any], given: dict[str, Any], 
         spec = specs.get(name)
         if spec is None:
             known = ", ".join(specs) or "none"
-            problems.append(f"{name} is not a field of a {lc.label} (fields: {known})")
+            problems.append(f"{name} is not a field of {lc.a_label} (fields: {known})")
         elif value is None:
             out.pop(name, None)
         else:
@@ -59,7 +59,7 @@ def check_cause(lc: Lifecycle, cause: str | None) -> str | None:
     if cause is None:
         return None
     if not lc.causes:
-        return f"a {lc.label} has no cause; leave it out"
+        return f"{lc.a_label} has no cause; leave it out"
     if cause not in lc.causes:
         return f"cause must be one of {', '.join(lc.causes)}"
     return None

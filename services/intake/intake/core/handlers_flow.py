@@ -19,7 +19,7 @@ def set_status(ctx: Ctx) -> Refused | None:
     target = ctx.lc.status(ctx.data.status)
     if target is not None and target.is_closed:
         reasons = ", ".join(ctx.lc.closing.reasons)
-        return refuse("invalid", f"Use case.close with a reason ({reasons}) to close a {ctx.lc.label}.")
+        return refuse("invalid", f"Use case.close with a reason ({reasons}) to close {ctx.lc.a_label}.")
     return _move(ctx, ctx.data.status)
 
 
@@ -42,9 +42,9 @@ def close(ctx: Ctx) -> Refused | None:
     if reason is None or (d.reason is None and rules.reason_required):
         return refuse("invalid", f"Give a closing reason for this {ctx.lc.label} ({', '.join(rules.reasons)}).")
     if reason not in rules.reasons:
-        return refuse("invalid", f"'{reason}' is not a closing reason of a {ctx.lc.label} (reasons: {', '.join(rules.reasons)}).")
+        return refuse("invalid", f"'{reason}' is not a closing reason of {ctx.lc.a_label} (reasons: {', '.join(rules.reasons)}).")
     if reason in rules.duplicate_reasons and not d.duplicate_of:
-        return refuse("invalid", f"Name the original case in duplicate_of when closing a {ctx.lc.label} as {reason}.")
+        return refuse("invalid", f"Name the original case in duplicate_of when closing {ctx.lc.a_label} as {reason}.")
     if d.duplicate_of and reason not in rules.duplicate_reasons:
         return refuse("invalid", f"duplicate_of only goes with reason {', '.join(rules.duplicate_reasons) or '(none)'}.")
     if d.duplicate_of == c.id:

@@ -140,6 +140,16 @@ class Lifecycle(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    @property
+    def a_label(self) -> str:
+        """The label with its article, for sentences: 'an Order', 'a Claim'."""
+        return f"{'an' if self.label[0] in 'AEIOU' else 'a'} {self.label}"
+
+    @property
+    def a_label_cap(self) -> str:
+        """`a_label` at the start of a sentence."""
+        return self.a_label[0].upper() + self.a_label[1:]
+
     def status(self, code: str) -> Status | None:
         """The status with this code, or None."""
         return next((s for s in self.statuses if s.code == code), None)

@@ -28,7 +28,7 @@ def open_case(
         )
     roles = lc.commands["case.open"].roles
     if not allowed(data.actor, roles):
-        return refuse("forbidden", f"Only {', '.join(roles)} may open a {lc.label}.")
+        return refuse("forbidden", f"Only {', '.join(roles)} may open {lc.a_label}.")
     if account is not None and account.account_id != data.account_id:
         return refuse("invalid", f"The account passed ({account.account_id}) is not the case's account ({data.account_id}).")
     fields, problems = merge_fields(lc, {}, data.fields, creating=True)

@@ -63,7 +63,7 @@ def fire(lc: Lifecycle, case: Case, groups: list[TriggerGroup], actor: Actor) ->
                 return refuse("guard_failed", guard_problem)
             label = lc.status(case.status).label  # type: ignore[union-attr]
             phrase = TRIGGER_PHRASES[group.names[-1]]
-            return refuse("transition_not_allowed", f"A {lc.label} cannot {phrase} while it is '{label}'.")
+            return refuse("transition_not_allowed", f"{lc.a_label_cap} cannot {phrase} while it is '{label}'.")
     return steps
 
 
@@ -72,16 +72,16 @@ def move_manually(lc: Lifecycle, case: Case, target: str, actor: Actor) -> Step 
     here, there = lc.status(case.status), lc.status(target)
     if there is None:
         codes = ", ".join(s.code for s in lc.statuses)
-        return refuse("invalid", f"'{target}' is not a status of a {lc.label} (statuses: {codes}).")
+        return refuse("invalid", f"'{target}' is not a status of {lc.a_label} (statuses: {codes}).")
     if here is None:
         return refuse("invalid", f"The case is in status '{case.status}', unknown to the {lc.label} lifecycle.")
     t = lc.manual(case.status, target)
     if t is None:
         auto = [a.trigger for a in lc.transitions if a.mode == "automatic" and a.to == target]
         how = f" It is set automatically ({', '.join(dict.fromkeys(auto))})." if auto else ""
-        return refuse("transition_not_allowed", f"A {lc.label} cannot be moved by hand from '{here.label}' to '{there.label}'.{how}")
+        return refuse("transition_not_allowed", f"{lc.a_label_cap} cannot be moved by hand from '{here.label}' to '{there.label}'.{how}")
     if not allowed(actor, t.roles):
-        return refuse("forbidden", f"Only {', '.join(t.roles)} may move a {lc.label} from '{here.label}' to '{there.label}'.")
+        return refuse("forbidden", f"Only {', '.join(t.roles)} may move {lc.a_label} from '{here.label}' to '{there.label}'.")
     problem = failed_guard(lc, t, case)
     if problem:
         return refuse("guard_failed", problem)
