@@ -107,29 +107,9 @@ class Lifecycle(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _expand_role_groups(cls, raw: Any) -> Any:
-        # `@group` in a roles list stands for the group's roles; keeps the YAML short.
-        if not isinstance(raw, dict):
-            return raw
-        groups = raw.get("role_groups") or {}
+        from intake.core.lifecycle_checks import expand_role_groups
 
-        def expand(roles: list[str]) -> list[str]:
-            out: list[str] = []
-            for r in roles or []:
-                if isinstance(r, str) and r.startswith("@"):
-                    if r[1:] not in groups:
-                        raise ValueError(f"unknown role group {r}")
-                    out += groups[r[1:]]
-                else:
-                    out.append(r)
-            return out
-
-        for t in raw.get("transitions") or []:
-            if isinstance(t, dict) and "roles" in t:
-                t["roles"] = expand(t["roles"])
-        for rule in (raw.get("commands") or {}).values():
-            if isinstance(rule, dict) and "roles" in rule:
-                rule["roles"] = expand(rule["roles"])
-        return raw
+        return expand_role_groups(raw)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Lifecycle":

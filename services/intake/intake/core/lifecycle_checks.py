@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from intake.core.guards import EFFECTS, GUARDS
 from intake.core.triggers import KNOWN_TRIGGERS
 
 if TYPE_CHECKING:
     from intake.core.lifecycle import Lifecycle
+
+
+def expand_role_groups(raw: Any) -> Any:
+    """Replace `@group` in roles lists by the group's roles (keeps the YAML short)."""
+    if not isinstance(raw, dict):
+        return raw
+    groups = raw.get("role_groups") or {}
+
+    def expand(roles: list[str]) -> list[str]:
+        out: list[str] = []
+        for r in roles or []:
+            if isinstance(r, str) and r.startswith("@"):
+                if r[1:] not in groups:
+                    raise ValueError(f"unknown role group {r}")
+                out += groups[r[1:]]
+            else:
+                out.append(r)
+        return out
+
+    for t in raw.get("transitions") or []:
+        if isinstance(t, dict) and "roles" in t:
+            t["roles"] = expand(t["roles"])
+    for rule in (raw.get("commands") or {}).values():
+        if isinstance(rule, dict) and "roles" in rule:
+            rule["roles"] = expand(rule["roles"])
+    return raw
 
 
 def check_lifecycle(lc: "Lifecycle") -> list[str]:
