@@ -17,7 +17,8 @@ SEED_ACCOUNTS_FILE = Path(__file__).resolve().parent.parent / "data" / "accounts
 class Account(BaseModel):
     """One account of the directory: name, SAP codes, classification, owner (seller), country."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Entries come back from the store; tolerate its bookkeeping keys (e.g. `_id`) instead of failing a case.open.
+    model_config = ConfigDict(extra="ignore")
 
     account_id: str = Field(min_length=1)
     name: str = Field(min_length=1)
