@@ -27,7 +27,8 @@ async def store(settings):
 def a_case(case_id: str, version: int = 1) -> Case:
     now = datetime.now(UTC)
     return Case(id=case_id, case_type="helpdesk", gbu="lighting", account_id="ACC-1001", subject="s",
-                status="available", version=version, created_at=now, updated_at=now, created_by="web-form")
+                status="available", version=version, created_at=now, updated_at=now,
+                created_by={"id": "web-form", "roles": ["web_form"]})
 
 
 def entry(n: int) -> OutboxEntry:
