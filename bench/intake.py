@@ -1,0 +1,249 @@
+"""Benchmark: a raw aiokafka consume->produce pass-through vs the intake service, on the same local Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "local")]
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
+from aiokafka.admin import AIOKafkaAdminClient  # noqa: E402
+from pymongo import AsyncMongoClient  # noqa: E402
+from servers import Kafka, MongoWire  # noqa: E402  (deploy/local)
+
+from shared.runtime.create_topics import ensure_topics, topic_specs  # noqa: E402
+from shared.settings import Settings, Topics  # noqa: E402
+from tests.conftest import service_env  # noqa: E402
+from tests.support.service_process import ServiceProcess  # noqa: E402
+
+ACTOR = {"id": "mary", "roles": ["sales_rep"]}
+DATA = {"case.update": {"description": "Updated by the benchmark."},
+        "case.open": {"case_type": "customer_request", "gbu": "lighting", "account_id": "ACC-1001", "subject": "Bench",
+                      "fields": {"request_type": "technical_information"}}}
+WARMUP = 5
+Message = tuple[str, bytes, bytes]  # command id, key, value
+
+
+@dataclass
+class Result:
+    """Figures of one measured pass."""
+
+    name: str
+    n: int
+    latencies: list[float] = field(default_factory=list)
+    rejected: int = 0
+    rate: float = 0.0  # outputs per second from the first send to the last output seen
+    note: str = ""
+
+    def pct(self, q: float) -> float:
+        """Latency percentile `q` (0-100) in milliseconds (nearest rank)."""
+        ordered = sorted(self.latencies) or [float("nan")]
+        return 1000 * ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def commands(type_: str, case_ids: list[str]) -> list[Message]:
+    """One CloudEvent command of `type_` per case id, keyed by the case id."""
+    out = []
+    for case_id in case_ids:
+        cid = str(uuid.uuid4())
+        doc = {"specversion": "1.0", "id": cid, "source": "/bench", "type": type_, "subject": case_id,
+               "datacontenttype": "application/json", "data": {**DATA[type_], "actor": ACTOR}}
+        out.append((cid, case_id.encode(), json.dumps(doc).encode()))
+    return out
+
+
+async def measure(bootstrap: str, name: str, topics: Topics, messages: list[Message], deadline: float,
+                  rate: float = 0, rejections: bool = False) -> Result:
+    """Send `messages` to the commands topic; time each until an event with `causationid` (or `id`) == its id."""
+    result, out_topic = Result(name, len(messages)), topics.case_events
+    reject_topic = topics.case_rejections if rejections else None
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    observer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)  # no group: all partitions
+    await asyncio.gather(producer.start(), observer.start())
+    tps = [TopicPartition(t, p) for t in (out_topic, reject_topic) if t for p in await producer.partitions_for(t)]
+    observer.assign(tps)
+    await observer.seek_to_end(*tps)
+    await asyncio.gather(*(observer.position(tp) for tp in tps))  # resolve the ends before anything is sent
+    sent: dict[str, float] = {}
+
+    async def feed() -> None:
+        start, pending = time.perf_counter(), []
+        for i, (cid, key, value) in enumerate(messages):
+            if rate:
+                await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            sent[cid] = time.perf_counter()
+            pending.append(await producer.send(topics.case_commands, value, key=key))
+        await asyncio.gather(*pending)
+
+    feeder = asyncio.create_task(feed())
+    first = last = time.perf_counter()
+    try:
+        while len(result.latencies) + result.rejected < len(messages) and time.perf_counter() < deadline:
+            batch = await observer.getmany(timeout_ms=200)
+            now = time.perf_counter()
+            for records in batch.values():
+                for rec in records:
+                    doc = json.loads(rec.value)
+                    t0 = sent.pop(doc.get("causationid") or doc.get("id"), None)
+                    if t0 is None:
+                        continue  # a further event of the same command, or not ours
+                    if rec.topic == reject_topic:
+                        result.rejected += 1
+                        result.note = result.note or f"first: {doc['data'].get('code')}: {doc['data'].get('reason')}"
+                    else:
+                        result.latencies.append(now - t0)
+                    last = now
+        if feeder.done():
+            feeder.result()  # surface a send error
+    finally:
+        feeder.cancel()
+        await asyncio.gather(producer.stop(), observer.stop())
+    result.rate = len(result.latencies) / (last - first) if last > first else 0.0
+    missing = len(messages) - len(result.latencies) - result.rejected
+    result.note = (f"TIMEOUT, {missing} missing " if missing else "") + (
+        f"{result.rejected} rejected ({result.note})" if result.rejected else "")
+    return result
+
+
+async def passthrough(bootstrap: str, topics: Topics, group: str, per_batch: bool, ready: asyncio.Event) -> None:
+    """The service's shape without its logic: read a command, produce it with the same key, commit."""
+    consumer = AIOKafkaConsumer(topics.case_commands, bootstrap_servers=bootstrap, group_id=group,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await asyncio.gather(consumer.start(), producer.start())
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=100)
+            if consumer.assignment():
+                ready.set()
+            for tp, records in batch.items():
+                if per_batch:
+                    sends = [await producer.send(topics.case_events, r.value, key=r.key) for r in records]
+                    await asyncio.gather(*sends)
+                    await consumer.commit({tp: records[-1].offset + 1})
+                    continue
+                for r in records:
+                    await producer.send_and_wait(topics.case_events, r.value, key=r.key)
+                    await consumer.commit({tp: r.offset + 1})
+    finally:
+        await asyncio.gather(consumer.stop(), producer.stop())
+
+
+async def raw_pass(bootstrap: str, n: int, per_batch: bool, deadline: float, rate: float) -> Result:
+    """Measure the pass-through on its own 12-partition commands/events topics."""
+    topics = Topics().prefixed(f"bench-{uuid.uuid4().hex[:8]}.")
+    specs = [s for s in topic_specs(topics) if s.name in (topics.case_commands, topics.case_events)]
+    await ensure_topics(bootstrap, specs)
+    ready = asyncio.Event()
+    worker = asyncio.create_task(passthrough(bootstrap, topics, f"bench-{uuid.uuid4().hex[:8]}", per_batch, ready))
+    ids = [f"RAW-{uuid.uuid4().hex[:12]}" for _ in range(n + WARMUP)]
+    try:
+        await asyncio.wait_for(ready.wait(), max(1.0, deadline - time.perf_counter()))
+        await measure(bootstrap, "warm-up", topics, commands("case.open", ids[:WARMUP]), deadline)
+        name = f"raw (commit per {'batch' if per_batch else 'message'})"
+        return await measure(bootstrap, name, topics, commands("case.open", ids[WARMUP:]), deadline, rate)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+        await cleanup(bootstrap, [s.name for s in specs])
+
+
+async def intake_pass(bootstrap: str, mongo: str, n: int, deadline: float, rate: float, log: Path) -> list[Result]:
+    """Run `python -m intake` on bench topics and database; measure N `case.open` then N `case.update`."""
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(service_name="intake", kafka_bootstrap_servers=bootstrap, mongodb_url=mongo,
+                        mongodb_database=f"bench_{tag}", topic_prefix=f"bench-{tag}.", consumer_group=f"bench-{tag}")
+    topics, specs = settings.topics, topic_specs(settings.topics)
+    await ensure_topics(bootstrap, specs)
+    proc = ServiceProcess("intake", service_env(settings), log)
+    ids = [f"BENCH-{tag}-{i:06d}" for i in range(n + WARMUP)]
+
+    async def run(name: str, messages: list[Message], pace: float) -> Result:
+        return await measure(bootstrap, name, topics, messages, deadline, pace, rejections=True)
+
+    try:
+        try:
+            proc.start(timeout=60)  # prints the tail of the service log when it fails
+        except Exception as exc:  # reported, so the raw figures still print
+            return [Result("intake case.open", n, note=f"intake did not start: {exc}")]
+        warm = await run("warm-up", commands("case.open", ids[:WARMUP]), 0)
+        if not warm.latencies:
+            print(proc.log()[-3000:], file=sys.stderr)
+            return [Result("intake case.open", n, note=f"warm-up case.open gave no event ({warm.note})")]
+        return [await run("intake case.open", commands("case.open", ids[WARMUP:]), rate),
+                await run("intake case.update", commands("case.update", ids[WARMUP:]), rate)]
+    finally:
+        proc.stop()
+        await cleanup(bootstrap, [s.name for s in specs], mongo, settings.mongodb_database)
+
+
+async def cleanup(bootstrap: str, topics: list[str], mongo: str | None = None, database: str | None = None) -> None:
+    """Delete the bench topics and drop the bench database."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(topics)
+    finally:
+        await admin.close()
+    if mongo and database:
+        client: AsyncMongoClient = AsyncMongoClient(mongo, serverSelectionTimeoutMS=5000)
+        await client.drop_database(database)
+        await client.close()
+
+
+async def run_all(bootstrap: str, mongo: str, args: argparse.Namespace, log: Path) -> list[Result]:
+    """Every pass, in one run, against one deadline."""
+    deadline = time.perf_counter() + args.timeout
+    results = [await raw_pass(bootstrap, args.n, per_batch, deadline, args.rate) for per_batch in (False, True)]
+    return results + await intake_pass(bootstrap, mongo, args.n, deadline, args.rate, log)
+
+
+def print_table(results: list[Result], n: int, bootstrap: str) -> None:
+    """One line per pass; intake rates are also given as a ratio of the per-message raw rate."""
+    raw = results[0].rate
+    print(f"\nN={n}  nproc={os.cpu_count()}  kafka={bootstrap}  python={sys.version.split()[0]}")
+    print(f"{'pass':<28}{'done':>11}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs raw':>8}  note")
+    for r in results:
+        ratio = f"{r.rate / raw:.2f}" if raw and r.name.startswith("intake") and r.latencies else ""
+        done = f"{len(r.latencies)}/{r.n}"
+        print(f"{r.name:<28}{done:>11}{r.rate:>9.0f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}{ratio:>8}  {r.note}")
+
+
+def main() -> None:
+    """Start (or reuse) Kafka and the store, run every pass, print the table, stop what was started."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="messages / commands per pass")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds for all passes together")
+    parser.add_argument("--rate", type=float, default=0, help="send at this many msgs/s (0 = all at once)")
+    args = parser.parse_args()
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    bootstrap, mongo = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URL")
+    started = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        try:
+            if not bootstrap:
+                started.append(Kafka(Path(tmp) / "kafka", log_file=Path(tmp) / "kafka.log").start())
+                bootstrap = started[-1].bootstrap
+            if not mongo:
+                started.append(MongoWire(Path(tmp) / "store", log_file=Path(tmp) / "store.log").start())
+                mongo = started[-1].url
+            results = asyncio.run(run_all(bootstrap, mongo, args, Path(tmp) / "intake.log"))
+        finally:
+            for server in reversed(started):
+                server.stop()
+    print_table(results, args.n, bootstrap)
+
+
+if __name__ == "__main__":
+    main()
