@@ -24,7 +24,7 @@ from servers import Kafka, MongoWire  # noqa: E402  (deploy/local)
 
 from shared.runtime.create_topics import ensure_topics, topic_specs  # noqa: E402
 from shared.settings import Settings, Topics  # noqa: E402
-from tests.conftest import service_env  # noqa: E402
+from tests.support.env import service_env  # noqa: E402
 from tests.support.service_process import ServiceProcess  # noqa: E402
 
 ACTOR = {"id": "mary", "roles": ["sales_rep"]}

@@ -15,7 +15,7 @@ from tests.support.memory_store import MemoryCaseStore
 
 ACTOR = {"id": "mary", "roles": ["sales_rep"]}
 OPEN = {"case_type": "customer_request", "gbu": "lighting", "account_id": "ACC-1001",
-        "subject": "Custom packaging", "actor": ACTOR}
+        "subject": "Custom packaging", "fields": {"request_type": "documentation"}, "actor": ACTOR}
 
 
 @pytest.fixture
@@ -35,15 +35,18 @@ async def harness(settings, store):
     seen: dict[str, list[dict]] = {"events": [], "rejections": [], "dlq": []}
     topics = settings.topics
 
-    @broker.subscriber(topics.case_events)
+    async def raw(msg):  # read what was published, byte for byte
+        return msg.body
+
+    @broker.subscriber(topics.case_events, decoder=raw)
     async def events(body: bytes) -> None:
         seen["events"].append(json.loads(body))
 
-    @broker.subscriber(topics.case_rejections)
+    @broker.subscriber(topics.case_rejections, decoder=raw)
     async def rejections(body: bytes) -> None:
         seen["rejections"].append(json.loads(body))
 
-    @broker.subscriber(topics.dlq(topics.case_commands))
+    @broker.subscriber(topics.dlq(topics.case_commands), decoder=raw)
     async def dead(body: bytes) -> None:
         seen["dlq"].append({"raw": body})
 
@@ -105,7 +108,11 @@ async def test_account_upsert_then_open_fills_account_details(harness, settings,
     account = {"account_id": "ACC-77", "name": "Nordic Yards", "customer_classification": "A - Key account",
                "sap_codes": {"sold_to": "100077"}, "owner": "sam", "country": "NO", "actor": ACTOR}
     await send(broker, settings, command("account.upsert", "ACC-77", account))
-    await send(broker, settings, command("case.open", "CSR-1", {**OPEN, "case_type": "csr", "account_id": "ACC-77"}))
+    await send(broker, settings, command("case.open", "CSR-1", {**OPEN, "case_type": "csr", "account_id": "ACC-77",
+                                                                  "fields": {"requirement_category": "packaging"}}))
     assert store.accounts["ACC-77"]["name"] == "Nordic Yards"
+    (upserted,) = [e for e in seen["events"] if e["type"] == "account.upserted"]
+    assert upserted["subject"] == "ACC-77" and upserted["data"]["owner"] == "sam"
+    assert store.account_outbox["ACC-77"] == []
     case = store.cases["CSR-1"]["case"]
     assert "100077" in json.dumps(case) and "A - Key account" in json.dumps(case)

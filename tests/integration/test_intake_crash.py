@@ -15,7 +15,7 @@ from tests.support.service_process import ServiceProcess
 
 pytestmark = pytest.mark.integration
 
-ACTOR = {"id": "mary", "roles": ["sales_rep"]}
+ACTOR = {"id": "hank", "roles": ["helpdesk_agent"]}
 CASES, UPDATES = 40, 5
 
 
@@ -27,7 +27,7 @@ def stream() -> list[dict]:
         case_id = f"K-{run}-{n}"
         commands.append(command("case.open", case_id, {
             "case_type": "helpdesk", "gbu": "lighting", "account_id": "ACC-1001",
-            "subject": f"Lamp {n} flickers", "actor": {"id": "web-form", "roles": ["web_form"]}}))
+            "subject": f"Lamp {n} flickers", "actor": {"id": "system:webform", "roles": []}}))
         for u in range(UPDATES):
             commands.append(command("case.update", case_id, {"description": f"note {u}", "actor": ACTOR}))
     return commands

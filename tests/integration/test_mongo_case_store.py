@@ -65,7 +65,7 @@ async def test_refusal_is_recorded_once(store):
 
 
 async def test_seed_never_overwrites_a_maintained_account(store):
-    await store.upsert_account({"account_id": "A1", "name": "Maintained"})
+    await store.upsert_account({"account_id": "A1", "name": "Maintained"}, [entry(1)])
     await store.seed_accounts([{"account_id": "A1", "name": "Seed"}, {"account_id": "A2", "name": "Seed 2"}])
-    assert (await store.get_account("A1"))["name"] == "Maintained"
+    assert await store.get_account("A1") == {"account_id": "A1", "name": "Maintained"}
     assert (await store.get_account("A2"))["name"] == "Seed 2"

@@ -16,7 +16,8 @@ ACTOR = {"id": "mary", "roles": ["sales_rep"]}
 def open_data(**extra: object) -> dict:
     """A valid `case.open` payload for a customer request."""
     return {"case_type": "customer_request", "gbu": "lighting", "account_id": "ACC-1001",
-            "subject": "Custom packaging", "description": "Needs a printed box", "actor": ACTOR, **extra}
+            "subject": "Custom packaging", "description": "Needs a printed box",
+            "fields": {"request_type": "product_development"}, "actor": ACTOR, **extra}
 
 
 async def test_case_open_yields_case_opened_keyed_by_case_id(intake, settings, topics):

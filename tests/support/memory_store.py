@@ -18,6 +18,7 @@ class MemoryCaseStore:
         self.cases: dict[str, dict[str, Any]] = {}
         self.refusals: dict[str, list[OutboxEntry]] = {}
         self.accounts: dict[str, dict[str, Any]] = {}
+        self.account_outbox: dict[str, list[OutboxEntry]] = {}
 
     async def get(self, case_id: str) -> StoredCase | None:
         doc = self.cases.get(case_id)
@@ -60,8 +61,12 @@ class MemoryCaseStore:
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.accounts.get(account_id))
 
-    async def upsert_account(self, account: dict[str, Any]) -> None:
+    async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
         self.accounts[account["account_id"]] = copy.deepcopy(account)
+        self.account_outbox.setdefault(account["account_id"], []).extend(outbox)
+
+    async def mark_account_published(self, account_id: str, entry_ids: list[str]) -> None:
+        self.account_outbox[account_id] = [e for e in self.account_outbox[account_id] if e.id not in entry_ids]
 
     async def pending(self, older_than: datetime, limit: int) -> list[tuple[str, list[OutboxEntry]]]:
         return [(cid, list(d["outbox"])) for cid, d in self.cases.items() if d["outbox"]][:limit]

@@ -44,7 +44,7 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     store = MongoCaseStore(db)
     publisher = Publisher(broker)
     service = register(broker, settings, store)
-    relay = OutboxRelay([store.case_outbox, store.refusal_outbox_store], publisher, settings.outbox_sweep_seconds)
+    relay = OutboxRelay([store.case_outbox, store.refusal_outbox_store, store.account_outbox], publisher, settings.outbox_sweep_seconds)
     tasks: list[asyncio.Task] = []
 
     async def prepare() -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from intake.core import Accepted, Account, Case, Refused, decide
 from intake.ports.store import CaseStore
 from shared.contract.commands import COMMAND_TYPES
+from shared.contract.events import AccountUpserted
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.contract.rejections import REJECTION_TYPE, CommandRejected
 from shared.runtime.inbound import Malformed, describe_validation_error
@@ -105,7 +106,17 @@ class IntakeService:
             await self.refuse(command.id, "invalid", describe_validation_error(exc, "account"), command=command)
             return "rejected"
         account: dict[str, Any] = data.model_dump(mode="json", exclude={"actor"})
-        await self._store.upsert_account(account)
+        if command.subject != account["account_id"]:
+            await self.refuse(command.id, "invalid", "The subject of an account.upsert must be its account_id.",
+                              command=command)
+            return "rejected"
+        upserted = AccountUpserted.model_validate(account)
+        event = new_event("account.upserted", account["account_id"], upserted, source=SOURCE,
+                          id_=derived_id(command.id, 0), cause=command, time=self._clock())
+        entries = [OutboxEntry.of(self._topics.case_events, event)]
+        await self._store.upsert_account(account, entries)
+        await self._publisher.publish(entries)
+        await self._store.mark_account_published(account["account_id"], [e.id for e in entries])
         return "accepted"
 
     async def _flush(self, case_id: str, entries: list[OutboxEntry]) -> None:

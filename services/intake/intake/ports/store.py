@@ -46,5 +46,8 @@ class CaseStore(Protocol):
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""
 
-    async def upsert_account(self, account: dict[str, Any]) -> None:
-        """Create or replace an entry of the account directory."""
+    async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
+        """Create or replace an entry of the account directory, with its events."""
+
+    async def mark_account_published(self, account_id: str, entry_ids: list[str]) -> None:
+        """Drop published account events."""

@@ -19,11 +19,13 @@ class MongoCaseStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self.cases, self.refusals, self.accounts = db["cases"], db["refusals"], db["accounts"]
         self.case_outbox, self.refusal_outbox_store = MongoOutbox(self.cases), MongoOutbox(self.refusals)
+        self.account_outbox = MongoOutbox(self.accounts)
 
     async def ensure_indexes(self) -> None:
         """Indexes the relay and the read side rely on."""
         await self.case_outbox.ensure_indexes()
         await self.refusal_outbox_store.ensure_indexes()
+        await self.account_outbox.ensure_indexes()
         await self.cases.create_index("case.account_id")
 
     async def get(self, case_id: str) -> StoredCase | None:
@@ -82,14 +84,19 @@ class MongoCaseStore:
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""
-        doc = await self.accounts.find_one({"_id": account_id})
-        if doc is not None:
-            doc.pop("_id")
-        return doc
+        return await self.accounts.find_one({"_id": account_id}, {"_id": 0, "outbox": 0})
 
-    async def upsert_account(self, account: dict[str, Any]) -> None:
-        """Create or replace an entry of the account directory."""
-        await self.accounts.replace_one({"_id": account["account_id"]}, account, upsert=True)
+    async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
+        """Create or replace an entry and queue its `account.upserted` event, in one write."""
+        await self.accounts.update_one(
+            {"_id": account["account_id"]},
+            {"$set": account, "$push": {"outbox": {"$each": outbox_docs(outbox)}}},
+            upsert=True,
+        )
+
+    async def mark_account_published(self, account_id: str, entry_ids: list[str]) -> None:
+        """Drop the published `account.upserted` events."""
+        await self.account_outbox.mark_published(account_id, entry_ids)
 
     async def seed_accounts(self, accounts: list[dict[str, Any]]) -> None:
         """Add the sample accounts that are missing; never overwrite a maintained entry."""
