@@ -76,6 +76,8 @@ class Kafka:
             "transaction.state.log.min.isr=1",
             "share.coordinator.state.topic.replication.factor=1",
             "group.initial.rebalance.delay.ms=0",
+            # Offsets commits are on the hot path of every consumer; do not wait to batch them.
+            "group.coordinator.append.linger.ms=0",
             "auto.create.topics.enable=false",
             "num.partitions=3",
             "",

@@ -6,6 +6,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import yaml
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
@@ -24,7 +25,8 @@ def render(service: str) -> str:
     getattr(importlib.import_module(module), func)(broker, Settings(service_name=service))
     spec = AsyncAPI(broker, title=f"case-backbone {service}", version=CONTRACT_VERSION,
                     description=f"Messages the {service} service consumes and publishes.")
-    return spec.to_specification().to_yaml()
+    # FastStream keeps publishers in a set, so key order varies between runs: sort for stable files.
+    return yaml.safe_dump(spec.to_specification().to_jsonable(), sort_keys=True, allow_unicode=True)
 
 
 def main() -> int:
