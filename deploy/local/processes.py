@@ -52,6 +52,8 @@ class Child:
         self.proc = subprocess.Popen(
             self.argv, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            # Own process group: a Ctrl-C reaches only the launcher, which stops services before Kafka.
+            process_group=0,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         return self
