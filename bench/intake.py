@@ -163,7 +163,8 @@ async def intake_pass(bootstrap: str, mongo: str, n: int, deadline: float, rate:
     """Run `python -m intake` on bench topics and database; measure N `case.open` then N `case.update`."""
     tag = uuid.uuid4().hex[:8]
     settings = Settings(service_name="intake", kafka_bootstrap_servers=bootstrap, mongodb_url=mongo,
-                        mongodb_database=f"bench_{tag}", topic_prefix=f"bench-{tag}.", consumer_group=f"bench-{tag}")
+                        mongodb_database=f"bench_{tag}", topic_prefix=f"bench-{tag}.",
+                        consumer_group_prefix=f"bench-{tag}-")
     topics, specs = settings.topics, topic_specs(settings.topics)
     await ensure_topics(bootstrap, specs)
     proc = ServiceProcess("intake", service_env(settings), log)
@@ -185,7 +186,7 @@ async def intake_pass(bootstrap: str, mongo: str, n: int, deadline: float, rate:
                 await run("intake case.update", commands("case.update", ids[WARMUP:]), rate)]
     finally:
         proc.stop()
-        await cleanup(bootstrap, [s.name for s in specs], mongo, settings.mongodb_database)
+        await cleanup(bootstrap, [s.name for s in specs], mongo, settings.database)
 
 
 async def cleanup(bootstrap: str, topics: list[str], mongo: str | None = None, database: str | None = None) -> None:

@@ -35,11 +35,11 @@ class Settings(BaseSettings):
     service_name: str = Field("service", description="Name used in logs, client ids and CloudEvent `source`.")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated.")
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/?directConnection=true", description="MongoDB URL.")
-    mongodb_database: str = Field("cases", description="Database name of this deployment.")
+    mongodb_database: str = Field("cases", description="Database prefix of this deployment; each service owns `<prefix>_<service>`.")
     http_host: str = Field("127.0.0.1", description="Host the health/read-model HTTP server binds to.")
     http_port: int = Field(8080, description="Port of the health/read-model HTTP server (0 = any free port).")
     log_level: str = Field("INFO", description="Minimum log level.")
-    consumer_group: str | None = Field(None, description="Kafka consumer group; defaults to the service name.")
+    consumer_group_prefix: str = Field("", description="Put before the service name to form its consumer group.")
     topic_replication_factor: int = Field(1, description="Replication factor of the topics the stack creates.")
     outbox_sweep_seconds: float = Field(2.0, description="How often the outbox relay looks for unpublished events.")
 
@@ -64,5 +64,16 @@ class Settings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        """Consumer group of the service."""
-        return self.consumer_group or self.service_name
+        """Consumer group of the service: each service reads every topic it needs on its own."""
+        return f"{self.consumer_group_prefix}{self.service_name}"
+
+    @property
+    def database(self) -> str:
+        """The service's own database: no service reads another's collections."""
+        return f"{self.mongodb_database}_{self.service_name.replace('-', '_')}"
+
+    smtp_host: str = Field("127.0.0.1", description="SMTP server the notifier sends through.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_from: str = Field("cases@example.com", description="Sender address of notifications.")
+    public_base_url: str = Field("http://127.0.0.1:8080", description="Base of deep links in notifications.")
+    link_secret: str = Field("change-me", description="Key that signs approval link tokens.")

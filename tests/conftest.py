@@ -71,7 +71,7 @@ def settings(stack: Stack) -> Iterator[Settings]:
     """Settings with this module's own topics (created, then deleted), database and consumer group."""
     prefix = unique("t") + "."
     s = Settings(service_name="intake", kafka_bootstrap_servers=stack.kafka, mongodb_url=stack.mongodb,
-                 mongodb_database=unique("db_"), topic_prefix=prefix, consumer_group=unique("g-"),
+                 mongodb_database=unique("db_"), topic_prefix=prefix, consumer_group_prefix=unique("g-") + "-",
                  outbox_sweep_seconds=0.5)
     specs = topic_specs(s.topics)
     asyncio.run(ensure_topics(stack.kafka, specs))
@@ -79,7 +79,11 @@ def settings(stack: Stack) -> Iterator[Settings]:
     asyncio.run(_delete_topics(stack.kafka, [spec.name for spec in specs]))
     from pymongo import MongoClient
 
-    MongoClient(stack.mongodb).drop_database(s.mongodb_database)
+    client: MongoClient = MongoClient(stack.mongodb)
+    for name in client.list_database_names():  # every service's database of this module
+        if name.startswith(s.mongodb_database):
+            client.drop_database(name)
+    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
     env.update({
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "MONGODB_URL": settings.mongodb_url,
         "MONGODB_DATABASE": settings.mongodb_database, "TOPIC_PREFIX": settings.topic_prefix,
-        "CONSUMER_GROUP": settings.group_id, "OUTBOX_SWEEP_SECONDS": str(settings.outbox_sweep_seconds),
+        "CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix, "OUTBOX_SWEEP_SECONDS": str(settings.outbox_sweep_seconds),
         "PYTHONUNBUFFERED": "1", **extra,
     })
     return env

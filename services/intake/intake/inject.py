@@ -40,7 +40,7 @@ def register(broker: KafkaBroker, settings: Settings, store: CaseStore) -> Intak
 def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStream:
     """The intake app for `settings` on MongoDB."""
     broker = broker or create_broker(settings)
-    client, db = mongo.connect(settings.mongodb_url, settings.mongodb_database)
+    client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoCaseStore(db)
     publisher = Publisher(broker)
     service = register(broker, settings, store)
