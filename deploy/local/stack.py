@@ -28,6 +28,14 @@ def _http_ok(url: str) -> bool:
         return False
 
 
+def _runnable(module: str) -> bool:
+    """True when `python -m module` exists (planned services have no __main__ yet)."""
+    try:
+        return importlib.util.find_spec(f"{module}.__main__") is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def _create_topics(env: dict[str, str]) -> None:
     child = Child("create-topics", [sys.executable, "-m", "shared.runtime.create_topics"], env=env).start()
     assert child.proc
@@ -54,15 +62,18 @@ def main() -> int:
         env = python_env({"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url})
         _create_topics(env)
         lines = [f"KAFKA_BOOTSTRAP_SERVERS={kafka_url}", f"MONGODB_URL={mongo_url}"]
+        addresses: dict[str, str] = {}  # each started service's address, for the services after it
         for label, module in SERVICES:
-            if importlib.util.find_spec(module) is None:
+            if not _runnable(module):
                 continue
             port = free_port()
             child = Child(label, [sys.executable, "-m", module],
-                          env={**env, "SERVICE_NAME": label, "HTTP_PORT": str(port)}).start()
+                          env={**env, "SERVICE_NAME": label, "HTTP_PORT": str(port),
+                               "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **addresses}).start()
             started.append(child)
             wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/health"), 60, label, child)
             lines.append(f"{module.upper()}_HTTP=http://127.0.0.1:{port}")
+            addresses[f"{module.upper()}_HTTP"] = f"http://127.0.0.1:{port}"
         (STATE / "stack.env").write_text("\n".join(lines) + "\n")
         print("\nstack is up; addresses in .local/stack.env:\n  " + "\n  ".join(lines))
         print("use them with:  set -a; . .local/stack.env; set +a      (Ctrl-C stops everything)\n", flush=True)

@@ -38,7 +38,14 @@ def render(service: str) -> str:
 
 def built_services() -> list[str]:
     """The services whose package exists (planned ones are documented once built)."""
-    return [s for s, target in SERVICES.items() if importlib.util.find_spec(target.split(":")[0]) is not None]
+    return [s for s, target in SERVICES.items() if _exists(target.split(":")[0])]
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # the service's package itself is missing
+        return False
 
 
 def main() -> int:

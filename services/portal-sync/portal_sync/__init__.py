@@ -1,0 +1,1 @@
+"""The portal_sync service."""
