@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.runtime.outbox import OutboxEntry
@@ -32,3 +33,11 @@ class MongoOutbox:
     async def mark_published(self, owner_id: str, entry_ids: list[str]) -> None:
         """Remove the published entries; the document keeps any written since."""
         await self._coll.update_one({"_id": owner_id}, {"$pull": {"outbox": {"id": {"$in": entry_ids}}}})
+
+    async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
+        """Drop published entries of many documents in one bulk request."""
+        if marks:
+            await self._coll.bulk_write(
+                [UpdateOne({"_id": owner}, {"$pull": {"outbox": {"id": {"$in": ids}}}}) for owner, ids in marks.items()],
+                ordered=False,
+            )

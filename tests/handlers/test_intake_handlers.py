@@ -9,6 +9,7 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from intake.inject import register
+from shared.runtime.marks import PublishedMarks
 from shared.settings import Settings
 from tests.support.kafka_io import command
 from tests.support.memory_store import MemoryCaseStore
@@ -29,9 +30,14 @@ def store() -> MemoryCaseStore:
 
 
 @pytest.fixture
-async def harness(settings, store):
+def marks() -> PublishedMarks:
+    return PublishedMarks()
+
+
+@pytest.fixture
+async def harness(settings, store, marks):
     broker = KafkaBroker()
-    register(broker, settings, store)
+    register(broker, settings, store, marks)
     seen: dict[str, list[dict]] = {"events": [], "rejections": [], "dlq": []}
     topics = settings.topics
 
@@ -59,14 +65,16 @@ async def send(broker, settings, message: dict | bytes, key: str = "k") -> None:
     await broker.publish(raw, settings.topics.case_commands, key=key.encode())
 
 
-async def test_open_publishes_opened_with_version_and_causation(harness, settings, store):
+async def test_open_publishes_opened_with_version_and_causation(harness, settings, store, marks):
     broker, seen = harness
     cmd = command("case.open", "CASE-1", OPEN)
     await send(broker, settings, cmd)
     (opened,) = [e for e in seen["events"] if e["type"] == "case.opened"]
     assert opened["subject"] == "CASE-1" and opened["data"]["version"] == 1
     assert opened["causationid"] == cmd["id"]
-    assert store.cases["CASE-1"]["outbox"] == []  # published, then marked
+    assert [e.id for e in store.cases["CASE-1"]["outbox"]] == [opened["id"]]  # published, mark pending
+    await marks.flush()
+    assert store.cases["CASE-1"]["outbox"] == []
 
 
 async def test_redelivered_command_publishes_nothing_new(harness, settings):
@@ -103,7 +111,7 @@ async def test_schema_violation_with_ids_is_rejected_as_invalid(harness, setting
     assert "source" in rejection["data"]["reason"]
 
 
-async def test_account_upsert_then_open_fills_account_details(harness, settings, store):
+async def test_account_upsert_then_open_fills_account_details(harness, settings, store, marks):
     broker, seen = harness
     account = {"account_id": "ACC-77", "name": "Nordic Yards", "customer_classification": "A - Key account",
                "sap_codes": {"sold_to": "100077"}, "owner": "sam", "country": "NO", "actor": ACTOR}
@@ -113,6 +121,7 @@ async def test_account_upsert_then_open_fills_account_details(harness, settings,
     assert store.accounts["ACC-77"]["name"] == "Nordic Yards"
     (upserted,) = [e for e in seen["events"] if e["type"] == "account.upserted"]
     assert upserted["subject"] == "ACC-77" and upserted["data"]["owner"] == "sam"
-    assert store.account_outbox["ACC-77"] == []
+    await marks.flush()
+    assert store.account_outboxes["ACC-77"] == []
     case = store.cases["CSR-1"]["case"]
     assert "100077" in json.dumps(case) and "A - Key account" in json.dumps(case)

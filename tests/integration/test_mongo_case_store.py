@@ -40,8 +40,8 @@ async def test_create_then_conflicting_updates_only_one_wins(store):
     assert not await store.create(a_case("C1"), "cmd-1b", [])
     assert await store.update(a_case("C1", 2), 1, "cmd-2", [entry(2)])
     assert not await store.update(a_case("C1", 2), 1, "cmd-3", [entry(3)])
-    stored = await store.get("C1")
-    assert stored.version == 2 and stored.applied == {"cmd-1", "cmd-2"}
+    stored = await store.get("C1", "cmd-2")
+    assert stored.version == 2 and stored.seen and not (await store.get("C1", "cmd-3")).seen
     assert [e.id for e in stored.outbox] == ["e1", "e2"]
 
 
@@ -51,8 +51,8 @@ async def test_outbox_pending_and_mark_published(store):
     pending = dict(await store.case_outbox.pending(later, limit=10))
     assert [e.id for e in pending["C2"]] == ["e1", "e2"]
     assert await store.case_outbox.pending(datetime.now(UTC) - timedelta(hours=1), limit=10) == []
-    await store.mark_published("C2", ["e1"])
-    assert [e.id for e in (await store.get("C2")).outbox] == ["e2"]
+    await store.case_outbox.mark_published_many({"C2": ["e1"], "missing": ["e7"]})
+    assert [e.id for e in (await store.get("C2", "x")).outbox] == ["e2"]
 
 
 async def test_refusal_is_recorded_once(store):
@@ -60,7 +60,7 @@ async def test_refusal_is_recorded_once(store):
     assert await store.record_refusal("cmd-x", [entry(9)])
     assert not await store.record_refusal("cmd-x", [entry(10)])
     assert [e.id for e in await store.refusal_outbox("cmd-x")] == ["e9"]
-    await store.mark_refusal_published("cmd-x", ["e9"])
+    await store.refusal_outbox_store.mark_published_many({"cmd-x": ["e9"]})
     assert await store.refusal_outbox("cmd-x") == []
 
 
@@ -69,3 +69,22 @@ async def test_seed_never_overwrites_a_maintained_account(store):
     await store.seed_accounts([{"account_id": "A1", "name": "Seed"}, {"account_id": "A2", "name": "Seed 2"}])
     assert await store.get_account("A1") == {"account_id": "A1", "name": "Maintained"}
     assert (await store.get_account("A2"))["name"] == "Seed 2"
+
+
+async def test_history_is_appended_not_rewritten_and_read_whole(store):
+    first = a_case("C3")
+    first.history.append(_entry("cmd-1"))
+    await store.create(first, "cmd-1", [])
+    loaded = await store.get("C3", "cmd-2")
+    assert loaded.case.history == []  # applying a command never re-reads history
+    loaded.case.version = 2
+    loaded.case.history.append(_entry("cmd-2"))
+    assert await store.update(loaded.case, 1, "cmd-2", [])
+    assert [h.command_id for h in (await store.read("C3")).history] == ["cmd-1", "cmd-2"]
+
+
+def _entry(command_id: str):
+    from intake.core.case_parts import HistoryEntry
+
+    return HistoryEntry.model_validate({"at": datetime.now(UTC), "actor_id": "hank", "command_id": command_id,
+                                        "command_type": "case.update", "changes": []})

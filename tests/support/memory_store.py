@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from intake.core import Case
 from intake.ports.store import StoredCase
 from shared.runtime.outbox import OutboxEntry
+
+
+class _Outbox:
+    """Bulk marking over one of the store's dicts of outboxes."""
+
+    def __init__(self, outboxes: Callable[[str], list[OutboxEntry]], set_outbox: Callable[[str, list], None]) -> None:
+        self._get, self._set = outboxes, set_outbox
+
+    async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
+        for owner, ids in marks.items():
+            self._set(owner, [e for e in self._get(owner) if e.id not in ids])
 
 
 class MemoryCaseStore:
@@ -18,13 +30,21 @@ class MemoryCaseStore:
         self.cases: dict[str, dict[str, Any]] = {}
         self.refusals: dict[str, list[OutboxEntry]] = {}
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.account_outbox: dict[str, list[OutboxEntry]] = {}
+        self.account_outboxes: dict[str, list[OutboxEntry]] = {}
+        self.case_outbox = _Outbox(lambda o: self.cases[o]["outbox"], lambda o, v: self.cases[o].update(outbox=v))
+        self.refusal_outbox_store = _Outbox(self.refusals.__getitem__, self.refusals.__setitem__)
+        self.account_outbox = _Outbox(self.account_outboxes.__getitem__, self.account_outboxes.__setitem__)
 
-    async def get(self, case_id: str) -> StoredCase | None:
+    async def get(self, case_id: str, command_id: str) -> StoredCase | None:
         doc = self.cases.get(case_id)
         if doc is None:
             return None
-        return StoredCase(Case.model_validate(doc["case"]), doc["version"], set(doc["applied"]), list(doc["outbox"]))
+        state = Case.model_validate({**doc["case"], "history": []})  # like Mongo: history is not read back
+        return StoredCase(state, doc["version"], command_id in doc["applied"], list(doc["outbox"]))
+
+    async def read(self, case_id: str) -> Case | None:
+        doc = self.cases.get(case_id)
+        return Case.model_validate(doc["case"]) if doc else None
 
     async def create(self, case: Case, command_id: str, outbox: list[OutboxEntry]) -> bool:
         if case.id in self.cases:
@@ -37,14 +57,11 @@ class MemoryCaseStore:
         doc = self.cases.get(case.id)
         if doc is None or doc["version"] != expected_version:
             return False
-        doc.update(case=case.model_dump(mode="json"), version=case.version)
+        history = doc["case"]["history"] + case.model_dump(mode="json")["history"]  # append, as Mongo's $push
+        doc.update(case={**case.model_dump(mode="json"), "history": history}, version=case.version)
         doc["applied"].append(command_id)
         doc["outbox"].extend(outbox)
         return True
-
-    async def mark_published(self, case_id: str, entry_ids: list[str]) -> None:
-        doc = self.cases[case_id]
-        doc["outbox"] = [e for e in doc["outbox"] if e.id not in entry_ids]
 
     async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
         return self.refusals.get(command_id)
@@ -55,18 +72,12 @@ class MemoryCaseStore:
         self.refusals[command_id] = list(outbox)
         return True
 
-    async def mark_refusal_published(self, command_id: str, entry_ids: list[str]) -> None:
-        self.refusals[command_id] = [e for e in self.refusals[command_id] if e.id not in entry_ids]
-
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.accounts.get(account_id))
 
     async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
         self.accounts[account["account_id"]] = copy.deepcopy(account)
-        self.account_outbox.setdefault(account["account_id"], []).extend(outbox)
-
-    async def mark_account_published(self, account_id: str, entry_ids: list[str]) -> None:
-        self.account_outbox[account_id] = [e for e in self.account_outbox[account_id] if e.id not in entry_ids]
+        self.account_outboxes.setdefault(account["account_id"], []).extend(outbox)
 
     async def pending(self, older_than: datetime, limit: int) -> list[tuple[str, list[OutboxEntry]]]:
         return [(cid, list(d["outbox"])) for cid, d in self.cases.items() if d["outbox"]][:limit]

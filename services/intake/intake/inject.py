@@ -18,14 +18,15 @@ from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, serve
 from shared.runtime.consumer import subscribe
+from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
 
 
-def register(broker: KafkaBroker, settings: Settings, store: CaseStore) -> IntakeService:
+def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: PublishedMarks) -> IntakeService:
     """Subscribe intake to its commands and declare what it publishes; returns the service."""
     topics = settings.topics
-    service = IntakeService(store, Publisher(broker), topics)
+    service = IntakeService(store, Publisher(broker), topics, marks)
     subscribe(broker, topics.case_commands, settings.group_id, service.handle, service.refuse_malformed,
               schema=catalog.CommandEnvelope, description="Commands for cases and the account directory.")
     broker.publisher(topics.case_events, schema=catalog.EventEnvelope, title=topics.case_events,
@@ -43,7 +44,8 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoCaseStore(db)
     publisher = Publisher(broker)
-    service = register(broker, settings, store)
+    marks = PublishedMarks()
+    service = register(broker, settings, store, marks)
     relay = OutboxRelay([store.case_outbox, store.refusal_outbox_store, store.account_outbox], publisher, settings.outbox_sweep_seconds)
     tasks: list[asyncio.Task] = []
 
@@ -54,8 +56,10 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     async def start_relay() -> None:
         await relay.sweep(grace=0)  # publish what a crash left behind before anything new
         tasks.append(asyncio.create_task(relay.run()))
+        await marks.start()
 
     async def stop() -> None:
+        await marks.stop()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -77,4 +81,4 @@ def main() -> None:
 
 def document(broker: KafkaBroker, settings: Settings) -> None:
     """Register handlers without any store, for the AsyncAPI document."""
-    register(broker, settings, store=None)  # type: ignore[arg-type]  # nothing is called at registration
+    register(broker, settings, store=None, marks=PublishedMarks())  # type: ignore[arg-type]  # no I/O here

@@ -15,6 +15,7 @@ from shared.contract.events import AccountUpserted
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.contract.rejections import REJECTION_TYPE, CommandRejected
 from shared.runtime.inbound import Malformed, describe_validation_error
+from shared.runtime.marks import BulkMarkable, PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.settings import Topics
 
@@ -30,9 +31,10 @@ class ConcurrentWriteError(RuntimeError):
 class IntakeService:
     """The only writer of cases. One call per command; safe to call again with the same command."""
 
-    def __init__(self, store: CaseStore, publisher: Publisher, topics: Topics,
+    def __init__(self, store: CaseStore, publisher: Publisher, topics: Topics, marks: PublishedMarks,
                  clock: Callable[[], datetime] = now_utc) -> None:
         self._store, self._publisher, self._topics, self._clock = store, publisher, topics, clock
+        self._marks = marks
 
     async def handle(self, command: CloudEvent) -> str:
         """Apply or refuse `command`; returns `accepted`, `rejected` or `duplicate`."""
@@ -40,12 +42,12 @@ class IntakeService:
             return await self._upsert_account(command)
         pending_refusal = await self._store.refusal_outbox(command.id)
         if pending_refusal is not None:  # refused before: the first result stands
-            await self._flush_refusal(command.id, pending_refusal)
+            await self._flush(self._store.refusal_outbox_store, command.id, pending_refusal)
             return "duplicate"
         for _ in range(MAX_ATTEMPTS):
-            stored = await self._store.get(command.subject or "")
-            if stored and command.id in stored.applied:
-                await self._flush(stored.case.id, stored.outbox)  # finish what a crash interrupted
+            stored = await self._store.get(command.subject or "", command.id)
+            if stored and stored.seen:
+                await self._flush(self._store.case_outbox, stored.case.id, stored.outbox)  # finish a crash's work
                 return "duplicate"
             outcome = decide(stored.case if stored else None, command, now=self._clock(),
                              account=await self._account_for(command))
@@ -58,7 +60,7 @@ class IntakeService:
             else:
                 written = await self._store.update(outcome.case, stored.version, command.id, entries)
             if written:
-                await self._flush(outcome.case.id, (stored.outbox if stored else []) + entries)
+                await self._flush(self._store.case_outbox, outcome.case.id, (stored.outbox if stored else []) + entries)
                 return "accepted"
         raise ConcurrentWriteError(f"case {command.subject} changed {MAX_ATTEMPTS} times while applying {command.id}")
 
@@ -82,7 +84,7 @@ class IntakeService:
                           id_=derived_id(command_id, "rejected"), cause=command)
         entries = [OutboxEntry.of(self._topics.case_rejections, event)]
         if await self._store.record_refusal(command_id, entries):
-            await self._flush_refusal(command_id, entries)
+            await self._flush(self._store.refusal_outbox_store, command_id, entries)
 
     def _entries(self, command: CloudEvent, outcome: Accepted) -> list[OutboxEntry]:
         now = self._clock()
@@ -115,19 +117,15 @@ class IntakeService:
                           id_=derived_id(command.id, 0), cause=command, time=self._clock())
         entries = [OutboxEntry.of(self._topics.case_events, event)]
         await self._store.upsert_account(account, entries)
-        await self._publisher.publish(entries)
-        await self._store.mark_account_published(account["account_id"], [e.id for e in entries])
+        await self._flush(self._store.account_outbox, account["account_id"], entries)
         return "accepted"
 
-    async def _flush(self, case_id: str, entries: list[OutboxEntry]) -> None:
-        if entries:
-            await self._publisher.publish(entries)
-            await self._store.mark_published(case_id, [e.id for e in entries])
-
-    async def _flush_refusal(self, command_id: str, entries: list[OutboxEntry]) -> None:
-        if entries:
-            await self._publisher.publish(entries)
-            await self._store.mark_refusal_published(command_id, [e.id for e in entries])
+    async def _flush(self, outbox: BulkMarkable, owner_id: str, entries: list[OutboxEntry]) -> None:
+        """Publish what is not on the broker yet; the marks are written in bulk a moment later."""
+        unsent = [e for e in entries if e.id not in self._marks.published]
+        if unsent:
+            await self._publisher.publish(unsent)
+            self._marks.add(outbox, owner_id, [e.id for e in unsent])
 
 
 __all__ = ["Case", "ConcurrentWriteError", "IntakeService"]

@@ -6,33 +6,43 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from intake.core import Case
+from shared.runtime.marks import BulkMarkable
 from shared.runtime.outbox import OutboxEntry
 
 
 @dataclass
 class StoredCase:
-    """A case as stored: the aggregate, its version, the commands applied and the unpublished events."""
+    """A case as loaded for one command: state without its history, version, seen-before flag, unpublished events.
+
+    History is append-only and can grow without limit, so it is never read back to apply a command:
+    the store appends the entries the command adds.
+    """
 
     case: Case
     version: int
-    applied: set[str] = field(default_factory=set)
+    seen: bool = False
     outbox: list[OutboxEntry] = field(default_factory=list)
 
 
 class CaseStore(Protocol):
     """Cases, refusals and the account directory; every write is one single-document write."""
 
-    async def get(self, case_id: str) -> StoredCase | None:
-        """The case, or None."""
+    # Where published events are marked, in bulk (see shared.runtime.marks).
+    case_outbox: BulkMarkable
+    refusal_outbox_store: BulkMarkable
+    account_outbox: BulkMarkable
+
+    async def get(self, case_id: str, command_id: str) -> StoredCase | None:
+        """The case (history left out), and whether `command_id` was applied to it; None if no such case."""
+
+    async def read(self, case_id: str) -> Case | None:
+        """The whole case, history included (for reading, not for applying commands)."""
 
     async def create(self, case: Case, command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Insert a new case with its events; False if the id is taken."""
 
     async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Replace state, record the command and append events iff the version matches; False on conflict."""
-
-    async def mark_published(self, case_id: str, entry_ids: list[str]) -> None:
-        """Drop published events from the case's outbox."""
+        """Replace state, append history, record the command and events iff the version matches; else False."""
 
     async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
         """None if the command was never refused, else its still-unpublished rejection entries."""
@@ -40,14 +50,8 @@ class CaseStore(Protocol):
     async def record_refusal(self, command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Keep a refusal with its rejection record; False if this command was already refused."""
 
-    async def mark_refusal_published(self, command_id: str, entry_ids: list[str]) -> None:
-        """Drop the published rejection record from the refusal's outbox."""
-
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""
 
     async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
         """Create or replace an entry of the account directory, with its events."""
-
-    async def mark_account_published(self, account_id: str, entry_ids: list[str]) -> None:
-        """Drop published account events."""

@@ -13,6 +13,12 @@ from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
 
 
+def _split(case: Case) -> dict[str, Any]:
+    """The case document's parts: state, and history kept beside it so it can grow without being re-read."""
+    state = case.model_dump(mode="json")
+    return {"case": {**state, "history": []}, "history": state["history"]}
+
+
 class MongoCaseStore:
     """Collections `cases`, `refusals` and `accounts`; needs single-document atomicity only."""
 
@@ -28,21 +34,29 @@ class MongoCaseStore:
         await self.account_outbox.ensure_indexes()
         await self.cases.create_index("case.account_id")
 
-    async def get(self, case_id: str) -> StoredCase | None:
-        """The case, or None."""
-        doc = await self.cases.find_one({"_id": case_id})
+    async def get(self, case_id: str, command_id: str) -> StoredCase | None:
+        """State without history; `applied` is matched on the server, so neither list is shipped."""
+        doc = await self.cases.find_one(
+            {"_id": case_id},
+            {"case": 1, "version": 1, "outbox": 1, "applied": {"$elemMatch": {"$eq": command_id}}},
+        )
         if doc is None:
             return None
         return StoredCase(
             case=Case.model_validate(doc["case"]),
             version=doc["version"],
-            applied=set(doc.get("applied", [])),
+            seen=bool(doc.get("applied")),
             outbox=[OutboxEntry.model_validate(e) for e in doc.get("outbox", [])],
         )
 
+    async def read(self, case_id: str) -> Case | None:
+        """The whole case, history included."""
+        doc = await self.cases.find_one({"_id": case_id}, {"case": 1, "history": 1})
+        return Case.model_validate({**doc["case"], "history": doc.get("history", [])}) if doc else None
+
     async def create(self, case: Case, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Insert a new case with its events; False if the id is taken."""
-        doc = {"_id": case.id, "case": case.model_dump(mode="json"), "version": case.version,
+        """Insert a new case with its history and events; False if the id is taken."""
+        doc = {"_id": case.id, **_split(case), "version": case.version,
                "applied": [command_id], "outbox": outbox_docs(outbox)}
         try:
             await self.cases.insert_one(doc)
@@ -52,16 +66,14 @@ class MongoCaseStore:
 
     async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Compare-and-set on the version: state, applied id and events land together or not at all."""
+        parts = _split(case)  # `case` was loaded without history: its history holds just the new entries
         result = await self.cases.update_one(
             {"_id": case.id, "version": expected_version},
-            {"$set": {"case": case.model_dump(mode="json"), "version": case.version},
-             "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)}}},
+            {"$set": {"case": parts["case"], "version": case.version},
+             "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)},
+                       "history": {"$each": parts["history"]}}},
         )
         return result.modified_count == 1
-
-    async def mark_published(self, case_id: str, entry_ids: list[str]) -> None:
-        """Drop published events from the case's outbox."""
-        await self.case_outbox.mark_published(case_id, entry_ids)
 
     async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
         """None if never refused, else its unpublished rejection entries."""
@@ -78,10 +90,6 @@ class MongoCaseStore:
             return False
         return True
 
-    async def mark_refusal_published(self, command_id: str, entry_ids: list[str]) -> None:
-        """Drop the published rejection record."""
-        await self.refusal_outbox_store.mark_published(command_id, entry_ids)
-
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""
         return await self.accounts.find_one({"_id": account_id}, {"_id": 0, "outbox": 0})
@@ -93,10 +101,6 @@ class MongoCaseStore:
             {"$set": account, "$push": {"outbox": {"$each": outbox_docs(outbox)}}},
             upsert=True,
         )
-
-    async def mark_account_published(self, account_id: str, entry_ids: list[str]) -> None:
-        """Drop the published `account.upserted` events."""
-        await self.account_outbox.mark_published(account_id, entry_ids)
 
     async def seed_accounts(self, accounts: list[dict[str, Any]]) -> None:
         """Add the sample accounts that are missing; never overwrite a maintained entry."""

@@ -1,0 +1,67 @@
+"""Marking outbox entries as published in bulk, so publishing costs no store round trip per event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+import structlog
+
+
+class BulkMarkable(Protocol):
+    """An outbox store that can drop published entries of many owners in one request."""
+
+    async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
+        """Drop each owner's listed entries."""
+
+
+class PublishedMarks:
+    """Remembers what was published and marks it in the store in batches.
+
+    Until a mark is written the entry stays in its document's outbox; `published` tells the
+    service not to send it again, and after a crash the relay re-sends it under the same id.
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self._interval = interval
+        self._pending: dict[BulkMarkable, dict[str, list[str]]] = {}
+        self.published: set[str] = set()
+        self._task: asyncio.Task | None = None
+        self._log = structlog.get_logger().bind(component="published-marks")
+
+    def add(self, store: BulkMarkable, owner_id: str, entry_ids: list[str]) -> None:
+        """Record that these entries are on the broker."""
+        self._pending.setdefault(store, {}).setdefault(owner_id, []).extend(entry_ids)
+        self.published.update(entry_ids)
+
+    async def flush(self) -> None:
+        """Write every pending mark; entries stay known as published until their mark is written."""
+        pending, self._pending = self._pending, {}
+        for store, marks in pending.items():
+            try:
+                await store.mark_published_many(marks)
+            except Exception:  # keep them for the next flush; the relay re-sends if we never get there
+                self._log.exception("marks.flush_failed", owners=len(marks))
+                for owner, ids in marks.items():
+                    self._pending.setdefault(store, {}).setdefault(owner, []).extend(ids)
+                continue
+            for ids in marks.values():
+                self.published.difference_update(ids)
+
+    async def start(self) -> None:
+        """Flush in the background every `interval` seconds."""
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop the background flush and write what is left."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.flush()
