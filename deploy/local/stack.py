@@ -13,6 +13,7 @@ from pathlib import Path
 
 from processes import Child, free_port, python_env, wait_until
 from servers import ROOT, Kafka, MongoWire
+from smtp_sink import SmtpSink
 
 # Services in start order: (label, python module). A module not built yet is skipped.
 SERVICES = [("intake", "intake"), ("approval", "approval"), ("routing", "routing"),
@@ -59,9 +60,17 @@ def main() -> int:
         if not mongo_url:
             started.append(MongoWire(STATE / "stack" / "store").start())
             mongo_url = started[-1].url
-        env = python_env({"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url})
+        smtp_host, smtp_port = os.environ.get("SMTP_HOST"), os.environ.get("SMTP_PORT", "25")
+        smtp_lines = []
+        if not smtp_host:  # a real SMTP server on loopback that keeps every mail as a file for inspection
+            started.append(SmtpSink(STATE / "stack" / "smtp").start())
+            smtp_host, smtp_port = "127.0.0.1", str(started[-1].port)
+            smtp_lines = [f"SMTP_MAILDIR={started[-1].maildir}"]
+        env = python_env({"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url,
+                          "SMTP_HOST": smtp_host, "SMTP_PORT": smtp_port})
         _create_topics(env)
-        lines = [f"KAFKA_BOOTSTRAP_SERVERS={kafka_url}", f"MONGODB_URL={mongo_url}"]
+        lines = [f"KAFKA_BOOTSTRAP_SERVERS={kafka_url}", f"MONGODB_URL={mongo_url}",
+                 f"SMTP_HOST={smtp_host}", f"SMTP_PORT={smtp_port}", *smtp_lines]
         addresses: dict[str, str] = {}  # each started service's address, for the services after it
         for label, module in SERVICES:
             if not _runnable(module):

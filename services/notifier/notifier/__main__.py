@@ -1,0 +1,5 @@
+"""Run the notifier service."""
+
+from notifier.inject import main
+
+main()

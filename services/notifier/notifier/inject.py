@@ -1,0 +1,93 @@
+"""Wires the notifier: settings → store, SMTP sender, broker, service, dispatcher, relay, app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
+
+from notifier.adapters.outbound.mongo_store import MongoNotifierStore
+from notifier.adapters.outbound.smtp_sender import SmtpSender
+from notifier.core.render import Renderer
+from notifier.core.subscriptions import load_subscriptions
+from notifier.dispatch import Dispatcher, RetryPolicy
+from notifier.ports.sender import MailSender
+from notifier.ports.store import NotifierStore
+from notifier.service import Links, NotifierService
+from notifier.settings import NotifierSettings
+from shared.contract import catalog
+from shared.directory import load_directory
+from shared.logging import configure_logging
+from shared.runtime import mongo
+from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.consumer import subscribe
+from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.settings import Topics
+
+
+def policy_of(settings: NotifierSettings) -> RetryPolicy:
+    """Retry policy from settings."""
+    return RetryPolicy(max_attempts=settings.notify_max_attempts, base_seconds=settings.notify_retry_base_seconds,
+                       max_seconds=settings.notify_retry_max_seconds, lease_seconds=settings.notify_lease_seconds,
+                       concurrency=settings.notify_concurrency, sweep_seconds=settings.notify_sweep_seconds)
+
+
+def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierStore,
+             sender: MailSender) -> tuple[NotifierService, Dispatcher]:
+    """Subscribe the notifier to case and approval events and declare what it publishes."""
+    topics, publisher, renderer = settings.topics, Publisher(broker), Renderer()
+    subs = load_subscriptions(settings.subscriptions_file, renderer.names())
+    dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings))
+    service = NotifierService(store, publisher, topics, subs, renderer, load_directory(),
+                              Links(settings.case_links, settings.mail_domain), wake=dispatcher.wake)
+    subscribe(broker, topics.case_events, settings.group_id, service.handle, schema=catalog.EventEnvelope,
+              description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")
+    subscribe(broker, topics.approval_events, settings.group_id, service.handle,
+              description="Approval steps requested, decided, reminded and escalated: notify approvers.")
+    broker.publisher(topics.notification_events, title=topics.notification_events,
+                     description="One record per delivery outcome: notification.sent, .failed or .skipped "
+                                 "(shared/contract/notification.py), keyed by case id.")
+    broker.publisher(Topics.dlq(topics.notification_events), title=Topics.dlq(topics.notification_events),
+                     description="Deliveries given up (notification.failed), for someone to look at.")
+    return service, dispatcher
+
+
+def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> AsgiFastStream:
+    """The notifier app for `settings` on MongoDB and SMTP."""
+    broker = broker or create_broker(settings)
+    client, db = mongo.connect(settings.mongodb_url, settings.database)
+    store = MongoNotifierStore(db)
+    sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds)
+    _, dispatcher = register(broker, settings, store, sender)
+    relay = OutboxRelay([store.outbox], Publisher(broker), settings.outbox_sweep_seconds)
+    tasks: list[asyncio.Task] = []
+
+    async def start_background() -> None:
+        await store.ensure_indexes()
+        await relay.sweep(grace=0)  # publish outcomes a crash left behind
+        tasks.append(asyncio.create_task(relay.run()))
+        tasks.append(asyncio.create_task(dispatcher.run()))  # also retries pendings a crash left behind
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await client.close()
+
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)},
+                      after_startup=[start_background], on_shutdown=[stop])
+
+
+def main() -> None:
+    """Entry point of `python -m notifier`."""
+    settings = NotifierSettings(service_name="notifier")
+    configure_logging(settings.service_name, settings.log_level)
+    serve(build(settings), settings)
+
+
+def document(broker: KafkaBroker, settings: NotifierSettings) -> None:
+    """Register handlers without any store or SMTP, for the AsyncAPI document."""
+    register(broker, NotifierSettings(**settings.model_dump()), store=None, sender=None)  # type: ignore[arg-type]
