@@ -1,0 +1,3 @@
+from portal_sync.inject import main
+
+main()

@@ -1,0 +1,106 @@
+"""Projecting case events onto what the customer portal shows: pure, one event at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, Field, ValidationError
+
+from portal_sync.core.mapping import PortalMapping
+from shared.contract.envelope import CloudEvent
+from shared.contract.events import CaseClosed, CaseEvent
+from shared.contract.portal import PortalCaseStatus
+
+CLOSED = "case.closed"
+STATUS_CHANGED = "case.status_changed"
+
+
+class InvalidEvent(ValueError):
+    """A `case.*` event whose data is not a case event; it cannot be projected."""
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What one case event says about the case, as far as the portal cares."""
+
+    event_id: str
+    event_type: str
+    case_id: str
+    case_type: str
+    account_id: str
+    status: str
+    version: int
+    at: datetime
+    closing: bool = False  # a move into a closed status: the `case.closed` of the same command follows
+    closure_reason: str | None = None
+    duplicate_of: str | None = None
+
+
+def read_facts(event: CloudEvent) -> CaseFacts | None:
+    """The facts of a case event; None for events about something else (e.g. `account.upserted`)."""
+    if not event.type.startswith("case."):
+        return None
+    try:
+        base = CaseEvent.model_validate(event.data)
+        closed = CaseClosed.model_validate(event.data) if event.type == CLOSED else None
+    except ValidationError as exc:
+        raise InvalidEvent(f"{event.type} {event.id}: {exc.error_count()} invalid field(s): "
+                           + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+    closing = event.type == STATUS_CHANGED and event.data.get("category") == "closed"
+    return CaseFacts(event.id, event.type, base.case_id, base.case_type, base.account_id, base.status, base.version,
+                     event.time, closing, closed.reason if closed else None, closed.duplicate_of if closed else None)
+
+
+class ProjectionState(BaseModel):
+    """A case's projection as stored: the current record plus what dedupe and publishing need."""
+
+    record: PortalCaseStatus
+    status: str = Field(description="Internal status at `record.version` (never shown to the customer).")
+    seen: list[str] = Field(default_factory=list, description="Ids of the events applied at `record.version`.")
+    holding: bool = Field(False, description="Closed, but the closing reason (case.closed) has not arrived yet.")
+    published_view: list[str | None] | None = Field(None, description="The view last published, None if never.")
+
+    def view_changed(self) -> bool:
+        """True when the current view is not what was last published."""
+        return self.published_view is None or tuple(self.published_view) != self.record.view()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of projecting one event: a label, the new state to store (if any), whether to publish it."""
+
+    label: str
+    state: ProjectionState | None = None
+    publish: bool = False
+
+
+def project(state: ProjectionState | None, facts: CaseFacts, mapping: PortalMapping, generation: int) -> Outcome:
+    """Apply one event; stale (older version) and already applied events change nothing."""
+    if not mapping.shows(facts.case_type):
+        return Outcome("not_projected")
+    if state is not None and facts.version < state.record.version:
+        return Outcome("stale")
+    same_version = state is not None and facts.version == state.record.version
+    if same_version and facts.event_id in state.seen:  # type: ignore[union-attr]
+        return Outcome("duplicate")
+    shown = mapping.portal_status(facts.case_type, facts.status)
+    if shown is None:
+        return Outcome("unmapped_status")
+    reason, duplicate_of = facts.closure_reason, facts.duplicate_of
+    if reason is None and state is not None and state.status == facts.status:
+        reason, duplicate_of = state.record.closure_reason, state.record.duplicate_of  # still closed the same way
+    holding = facts.closing or (same_version and state.holding and facts.event_type != CLOSED)  # type: ignore[union-attr]
+    record = PortalCaseStatus(
+        case_id=facts.case_id, account_id=facts.account_id, case_type=facts.case_type,
+        portal_type=mapping.portal_type(facts.case_type), portal_status=shown, closure_reason=reason,
+        duplicate_of=duplicate_of, version=facts.version, changed_at=facts.at, mapping_version=mapping.version,
+        generation=generation)
+    if state is not None and state.record.view() == record.view():
+        record = record.model_copy(update={"changed_at": state.record.changed_at})
+    seen = [*state.seen, facts.event_id] if same_version else [facts.event_id]  # type: ignore[union-attr]
+    new = ProjectionState(record=record, status=facts.status, seen=seen, holding=holding,
+                          published_view=state.published_view if state else None)
+    if holding or not new.view_changed():
+        return Outcome("projected", new)
+    return Outcome("published", new.model_copy(update={"published_view": list(record.view())}), publish=True)

@@ -1,0 +1,102 @@
+"""Wires portal-sync: settings → store, broker, projection service, relay, HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from faststream.kafka import KafkaBroker
+
+from portal_sync.adapters.inbound.http import PortalRoutes
+from portal_sync.adapters.outbound.lifecycles import known_statuses
+from portal_sync.adapters.outbound.mongo_store import ActiveOutbox, MongoProjectionStore
+from portal_sync.core import load_mapping
+from portal_sync.messages import CustomerMessages
+from portal_sync.ports.store import ProjectionStore
+from portal_sync.service import ProjectionService
+from portal_sync.settings import PortalSyncSettings
+from shared.contract import catalog
+from shared.contract.envelope import CloudEvent
+from shared.contract.portal import PortalCaseStatusEnvelope
+from shared.logging import configure_logging
+from shared.runtime import mongo
+from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.consumer import subscribe
+from shared.runtime.inbound import dead_letter_headers
+from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.settings import Settings, Topics
+
+
+def dead_letterer(broker: KafkaBroker, topic: str):  # noqa: ANN201
+    """A readable event we cannot project goes to `<topic>.dlq` as received, the reason in headers."""
+
+    async def dead_letter(event: CloudEvent, error: str) -> None:
+        await broker.publish(event.to_bytes(), topic=Topics.dlq(topic), key=(event.subject or "").encode(),
+                             headers=dead_letter_headers(error, topic, -1, -1))
+        structlog.get_logger().warning("event.dead_lettered", error=error, event_id=event.id)
+
+    return dead_letter
+
+
+def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
+             known: dict[str, set[str]] | None = None) -> ProjectionService:
+    """Subscribe to case events and declare the portal topic; returns the service."""
+    topics = settings.topics
+    service = ProjectionService(store, Publisher(broker), topics, dead_letterer(broker, topics.case_events), known)
+    subscribe(broker, topics.case_events, settings.group_id, service.handle, schema=catalog.EventEnvelope,
+              description="Case facts; each portal case type's status is projected to what the customer sees.")
+    broker.publisher(topics.portal_case_status, schema=PortalCaseStatusEnvelope, title=topics.portal_case_status,
+                     description="Compacted, key = case id: the portal's view of a case, published when it changes.")
+    broker.publisher(topics.case_commands, schema=catalog.CommandEnvelope, title=topics.case_commands,
+                     description="`case.add_customer_message` for messages customers post in the portal.")
+    broker.publisher(Topics.dlq(topics.case_events), title=Topics.dlq(topics.case_events),
+                     description="Case events that cannot be projected (invalid data, unmapped status), the reason in headers.")
+    return service
+
+
+def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> PortalRoutes:
+    """The portal-sync app for `settings` on MongoDB."""
+    broker = broker or create_broker(settings)
+    known = known_statuses()
+    mapping, mapping_text = load_mapping(settings.portal_mapping_file, known)  # a bad mapping stops the start
+    client, db = mongo.connect(settings.mongodb_url, settings.database)
+    store = MongoProjectionStore(db)
+    publisher = Publisher(broker)
+    register(broker, settings, store, known)
+    relay = OutboxRelay([ActiveOutbox(store)], publisher, settings.outbox_sweep_seconds)
+    tasks: list[asyncio.Task] = []
+    log = structlog.get_logger()
+
+    async def prepare() -> None:
+        active = await store.activate_first(mapping_text, mapping.version)
+        if active.mapping_version != mapping.version:
+            log.warning("mapping.not_active", configured=mapping.version, active=active.mapping_version,
+                        hint="run python -m portal_sync.rebuild to apply the configured mapping")
+
+    async def start_relay() -> None:
+        await relay.sweep(grace=0)
+        tasks.append(asyncio.create_task(relay.run()))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await client.close()
+
+    app = create_app(broker, checks={"store": lambda: mongo.ping(client)},
+                     on_startup=[prepare], after_startup=[start_relay], on_shutdown=[stop])
+    return PortalRoutes(app, store, CustomerMessages(store, publisher, settings.topics))
+
+
+def main() -> None:
+    """Entry point of `python -m portal_sync`."""
+    settings = PortalSyncSettings(service_name="portal-sync")
+    configure_logging(settings.service_name, settings.log_level)
+    serve(build(settings), settings)  # type: ignore[arg-type]  # any ASGI app serves
+
+
+def document(broker: KafkaBroker, settings: Settings) -> None:
+    """Register handlers without any store, for the AsyncAPI document."""
+    register(broker, settings, store=None)  # type: ignore[arg-type]  # nothing is called at registration
