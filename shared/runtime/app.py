@@ -11,6 +11,7 @@ import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 
+from shared.logging import library_logger
 from shared.settings import Settings
 
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -25,6 +26,7 @@ def create_broker(settings: Settings) -> KafkaBroker:
         acks="all",
         # FastStream logs every message at INFO; our handlers log what matters themselves.
         log_level=logging.DEBUG,
+        logger=library_logger("runtime.broker"),
     )
 
 
@@ -56,6 +58,7 @@ def create_app(
     return AsgiFastStream(
         broker,
         asgi_routes=[("/health", health_route(broker, checks or {})), *routes],
+        logger=library_logger("runtime.app"),
         on_startup=list(on_startup),
         after_startup=list(after_startup),
         on_shutdown=list(on_shutdown),
