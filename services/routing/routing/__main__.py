@@ -1,0 +1,5 @@
+"""Run the routing service."""
+
+from routing.inject import main
+
+main()

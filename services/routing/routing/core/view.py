@@ -1,0 +1,99 @@
+"""Routing's copy of a case (a read model fed by case.events) and how each event changes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from intake.core import Lifecycle
+
+OPENED = "opened"
+
+
+class CaseView(BaseModel):
+    """What routing knows of one case: enough to route it and to list it."""
+
+    case_id: str
+    case_type: str
+    gbu: str
+    account_id: str
+    subject: str | None = None
+    country: str | None = None
+    account_owner: str | None = None
+    cause: str | None = None
+    product_line: str | None = None
+    status: str
+    is_open: bool = True
+    assignee: str | None = None
+    queue: str | None = None
+    team: list[tuple[str, str]] = Field(default_factory=list, description="(person, role) pairs on the case team.")
+    version: int = 0
+    seen: list[str] = Field(default_factory=list, description="Ids of the events applied at `version`.")
+    opened_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON the read-model endpoints return for the case."""
+        return self.model_dump(mode="json", include={
+            "case_id", "case_type", "gbu", "account_id", "subject", "status", "assignee", "queue", "cause",
+            "opened_at", "updated_at"})
+
+
+def already_applied(view: CaseView | None, event_id: str, version: int) -> bool:
+    """True for an event routing has applied before (events of a case arrive in version order)."""
+    if view is None:
+        return False
+    return version < view.version or (version == view.version and event_id in view.seen)
+
+
+def _is_open(lcs: dict[str, Lifecycle], case_type: str, status: str) -> bool:
+    lc = lcs.get(case_type)
+    found = lc.status(status) if lc else None
+    return not (found and found.is_closed)
+
+
+def from_snapshot(case: dict[str, Any], lcs: dict[str, Lifecycle]) -> CaseView:
+    """The view of a case from the `case.opened` snapshot."""
+    account = case.get("account") or {}
+    fields = case.get("fields") or {}
+    return CaseView(
+        case_id=case["id"], case_type=case["case_type"], gbu=case["gbu"], account_id=case["account_id"],
+        subject=case.get("subject"), country=account.get("country"), account_owner=account.get("owner"),
+        cause=case.get("cause"), product_line=fields.get("product_line"), status=case["status"],
+        is_open=_is_open(lcs, case["case_type"], case["status"]), assignee=case.get("assignee"), queue=case.get("queue"),
+        team=[(m["person_id"], m["role"]) for m in case.get("team") or []], opened_at=case.get("created_at"),
+    )
+
+
+def apply_event(view: CaseView | None, type_: str, data: dict[str, Any], event_id: str, at: datetime,
+                lcs: dict[str, Lifecycle]) -> tuple[CaseView, str | None]:
+    """The view after the event, and the routing trigger it fires (`opened`, a status entered, or None)."""
+    trigger: str | None = None
+    if type_ == "case.opened":
+        view = from_snapshot(data["case"], lcs)
+        untouched = view.assignee is None and view.queue is None  # routed at open only if nobody took it yet
+        trigger = OPENED if untouched else None
+    elif view is None:  # an event of a case opened before routing's history starts: keep what it says
+        view = CaseView(case_id=data["case_id"], case_type=data["case_type"], gbu=data["gbu"],
+                        account_id=data["account_id"], status=data["status"])
+    view = view.model_copy(deep=True)
+    if type_ == "case.assigned":
+        view.assignee, view.queue = data.get("assignee"), data.get("queue")
+    elif type_ == "case.status_changed":
+        trigger = data.get("to")
+    elif type_ == "case.updated":
+        for change in data.get("changes") or []:
+            if change.get("field") == "cause":
+                view.cause = change.get("after")
+            elif change.get("field") == "fields.product_line":
+                view.product_line = change.get("after")
+    elif type_ == "case.team_member_added":
+        view.team.append((data["person_id"], data["role"]))
+    view.status = data.get("status", view.status)
+    view.is_open = _is_open(lcs, view.case_type, view.status)
+    version = int(data.get("version", view.version))
+    view.seen = [*view.seen, event_id] if version == view.version else [event_id]
+    view.version, view.updated_at = version, at
+    return view, trigger

@@ -1,0 +1,104 @@
+"""Wires routing: settings → store, rules, broker, services, subscribers, relay, HTTP read models."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+from intake.core import load_lifecycles
+from routing.adapters.inbound.http import PathParams, read_routes
+from routing.adapters.outbound.mongo_store import MongoRoutingStore
+from routing.commands import RoutingCommands
+from routing.core.rules import load_rule_file
+from routing.ports.store import RoutingStore
+from routing.service import RoutingService, RulesInForce
+from routing.settings import RoutingSettings
+from shared.contract import catalog
+from shared.contract.catalog import CommandRejectedEnvelope
+from shared.directory import Directory, load_directory
+from shared.logging import configure_logging
+from shared.runtime import mongo
+from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.consumer import subscribe
+from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_topics
+from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.settings import Settings, Topics
+
+
+
+def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
+             directory: Directory | None = None) -> tuple[RoutingService, RoutingCommands, RulesInForce]:
+    """Subscribe routing to case.events and routing.commands, declare what it publishes."""
+    settings = RoutingSettings.of(settings)
+    topics, directory, lcs = settings.topics, directory or load_directory(), load_lifecycles()
+    rules = RulesInForce(store, directory, lcs)
+    service = RoutingService(store, Publisher(broker), topics, rules, directory, lcs)
+    commands = RoutingCommands(store, Publisher(broker), topics, rules, directory, lcs)
+    subscribe(broker, topics.case_events, settings.group_id, service.handle, schema=catalog.EventEnvelope,
+              description="Case facts: routing keeps its case views and routes at opening and on status changes.")
+    subscribe(broker, settings.routing_commands_topic, settings.group_id, commands.handle, commands.refuse_malformed,
+              description="Routing's own commands: rules.upsert (data: actor, rules) and routing.handover "
+                          "(data: actor, from_person, to_person, case_types?, comment?).")
+    broker.publisher(topics.case_commands, title=topics.case_commands, schema=catalog.CommandEnvelope,
+                     description="case.assign and case.add_team_member sent to intake as system:routing.")
+    broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,
+                     description="One record per refused routing command.")
+    for topic in (topics.case_events, settings.routing_commands_topic):
+        broker.publisher(Topics.dlq(topic), title=Topics.dlq(topic), description="Unreadable records, as received.")
+    return service, commands, rules
+
+
+async def put_file_rules_in_force(store: RoutingStore, directory: Directory, path: str | None) -> None:
+    """The rule file goes in force when the store has none or an older version (a newer upsert stays)."""
+    from_file = load_rule_file(directory, path)  # an invalid file stops the start: loud, not silent
+    current = await store.rules()
+    if current is None or current["version"] < from_file.version:
+        await store.save_rules(from_file.model_dump(mode="json"), current["version"] if current else None)
+
+
+def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
+    """The routing app for `settings` on MongoDB."""
+    broker = broker or create_broker(settings)
+    client, db = mongo.connect(settings.mongodb_url, settings.database)
+    store, directory = MongoRoutingStore(db), load_directory()
+    _, _, rules = register(broker, settings, store, directory)
+    relay = OutboxRelay([store.case_outbox, store.command_outbox_store], Publisher(broker), settings.outbox_sweep_seconds)
+    tasks: list[asyncio.Task] = []
+
+    async def prepare() -> None:
+        topic = settings.routing_commands_topic
+        await ensure_topics(settings.kafka_bootstrap_servers, [TopicSpec(topic, COLD_PARTITIONS),
+                            TopicSpec(Topics.dlq(topic), COLD_PARTITIONS)], settings.topic_replication_factor)
+        await store.ensure_indexes()
+        await put_file_rules_in_force(store, directory, settings.routing_rules_file)
+
+    async def start_relay() -> None:
+        await relay.sweep(grace=0)
+        tasks.append(asyncio.create_task(relay.run()))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await client.close()
+
+    routes = read_routes(store, rules, directory)
+    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routes=routes,
+                     on_startup=[prepare], after_startup=[start_relay], on_shutdown=[stop])
+    return PathParams(app, routes)
+
+
+def main() -> None:
+    """Entry point of `python -m routing`."""
+    settings = RoutingSettings(service_name="routing")
+    configure_logging(settings.service_name, settings.log_level)
+    serve(build(settings), settings)
+
+
+def document(broker: KafkaBroker, settings: Settings) -> None:
+    """Register handlers without any store, for the AsyncAPI document."""
+    register(broker, settings, store=None)  # type: ignore[arg-type]  # nothing is called at registration

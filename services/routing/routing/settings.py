@@ -1,0 +1,27 @@
+"""Routing's settings: the shared ones plus its own command topic and rule file."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import Settings
+
+
+class RoutingSettings(Settings):
+    """Settings of the routing service (env: TOPIC_ROUTING_COMMANDS, ROUTING_RULES_FILE)."""
+
+    service_name: str = "routing"
+    topic_routing_commands: str = Field("routing.commands", description="Routing's own commands: rules.upsert, routing.handover.")
+    routing_rules_file: str | None = Field(None, description="Rule set file loaded at start (default: the one shipped).")
+
+    @property
+    def routing_commands_topic(self) -> str:
+        """The routing command topic, prefixed like every other topic."""
+        return f"{self.topic_prefix}{self.topic_routing_commands}"
+
+    @classmethod
+    def of(cls, settings: Settings) -> "RoutingSettings":
+        """Routing settings carrying over every shared value of `settings`."""
+        if isinstance(settings, cls):
+            return settings
+        return cls(**settings.model_dump(exclude={"service_name"}), service_name=settings.service_name)
