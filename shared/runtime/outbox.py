@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -72,6 +73,7 @@ class OutboxRelay:
         self._stores, self._publisher = stores, publisher
         self._interval, self._grace = interval, grace
         self._log = structlog.get_logger().bind(component="outbox-relay")
+        self._task: asyncio.Task | None = None
 
     async def sweep(self, grace: float | None = None) -> int:
         """Publish every entry older than the grace period; returns how many were sent."""
@@ -84,6 +86,18 @@ class OutboxRelay:
         if sent:
             self._log.info("outbox.relayed", count=sent)
         return sent
+
+    async def start(self) -> None:
+        """Publish what a crash left behind, before anything new, then keep sweeping in the background."""
+        await self.sweep(grace=0)
+        self._task = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        """Stop the background sweep."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     async def run(self) -> None:
         """Sweep forever; errors are logged and retried at the next tick."""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 
@@ -46,28 +43,15 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     publisher = Publisher(broker)
     marks = PublishedMarks()
     service = register(broker, settings, store, marks)
-    relay = OutboxRelay([store.case_outbox, store.refusal_outbox_store, store.account_outbox], publisher, settings.outbox_sweep_seconds)
-    tasks: list[asyncio.Task] = []
+    relay = OutboxRelay([store.case_outbox, store.refusal_outbox_store, store.account_outbox], publisher,
+                        settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()
         await store.seed_accounts([a.model_dump(mode="json") for a in load_seed_accounts().values()])
 
-    async def start_relay() -> None:
-        await relay.sweep(grace=0)  # publish what a crash left behind before anything new
-        tasks.append(asyncio.create_task(relay.run()))
-        await marks.start()
-
-    async def stop() -> None:
-        await marks.stop()
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await client.close()
-
-    app = create_app(broker, checks={"store": lambda: mongo.ping(client)},
-                     on_startup=[prepare], after_startup=[start_relay], on_shutdown=[stop])
+    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, on_startup=[prepare],
+                     after_startup=[relay.start, marks.start], on_shutdown=[marks.stop, relay.stop, client.close])
     app.context.set_global("intake_service", service)
     return app
 
