@@ -1,0 +1,191 @@
+"""portal-sync's subscriber on FastStream's in-memory broker, with an in-memory store; and its HTTP routes."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from portal_sync.adapters.inbound.http import PortalRoutes
+from portal_sync.adapters.outbound.lifecycles import known_statuses
+from portal_sync.core import DEFAULT_MAPPING
+from portal_sync.inject import register
+from portal_sync.messages import CustomerMessages
+from shared.contract.envelope import CloudEvent
+from shared.runtime.outbox import Publisher
+from shared.settings import Settings
+from tests.handlers.portal_sync.memory_store import MemoryProjectionStore
+from tests.unit.portal_sync.events import case_event, closing, moved, opened
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(service_name="portal-sync", topic_prefix="h.")
+
+
+@pytest.fixture
+async def store() -> MemoryProjectionStore:
+    s = MemoryProjectionStore()
+    await s.activate_first(DEFAULT_MAPPING.read_text(), 1)
+    return s
+
+
+@pytest.fixture
+async def harness(settings, store):
+    broker = KafkaBroker()
+    register(broker, settings, store, known_statuses())
+    seen: dict[str, list] = {"portal": [], "commands": [], "dlq": []}
+    topics = settings.topics
+
+    async def raw(msg):
+        return msg.body
+
+    @broker.subscriber(topics.portal_case_status, decoder=raw)
+    async def portal(body: bytes) -> None:
+        seen["portal"].append(json.loads(body))
+
+    @broker.subscriber(topics.case_commands, decoder=raw)
+    async def commands(body: bytes) -> None:
+        seen["commands"].append(json.loads(body))
+
+    @broker.subscriber(topics.dlq(topics.case_events), decoder=raw)
+    async def dead(body: bytes) -> None:
+        seen["dlq"].append(body)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        yield test_broker, seen
+
+
+async def send(broker, settings, event: CloudEvent | bytes) -> None:
+    raw = event if isinstance(event, bytes) else event.to_bytes()
+    key = b"k" if isinstance(event, bytes) else event.subject.encode()
+    await broker.publish(raw, settings.topics.case_events, key=key)
+
+
+def statuses(seen) -> list[tuple[str, str, int]]:
+    return [(r["subject"], r["data"]["portal_status"], r["data"]["version"]) for r in seen["portal"]]
+
+
+async def test_claim_journey_publishes_each_visible_change_once(harness, settings, store):
+    broker, seen = harness
+    for event in [opened("CL-1", "claim"), moved("CL-1", "claim", "new", "in_progress", 2),
+                  moved("CL-1", "claim", "in_progress", "waiting_for_feedback", 3),
+                  moved("CL-1", "claim", "waiting_for_feedback", "response_received", 4),
+                  *closing("CL-1", "claim", "response_received", 5, "completed")]:
+        await send(broker, settings, event)
+    assert statuses(seen) == [("CL-1", "In Progress", 1), ("CL-1", "Awaiting Feedback", 3),
+                              ("CL-1", "In Progress", 4), ("CL-1", "Closed", 5)]
+    record = seen["portal"][-1]
+    assert record["type"] == "portal.case_status_changed" and record["data"]["closure_reason"] == "completed"
+    assert record["data"]["portal_type"] == "Claim Case" and record["source"] == "/services/portal-sync"
+    assert store.docs[1]["CL-1"].outbox == []  # published, then marked
+
+
+async def test_redelivered_and_stale_events_publish_nothing(harness, settings, store):
+    broker, seen = harness
+    first = moved("CO-1", "change_order", "new", "waiting_for_feedback", 3)
+    await send(broker, settings, opened("CO-1", "change_order"))
+    await send(broker, settings, first)
+    await send(broker, settings, first)
+    await send(broker, settings, moved("CO-1", "change_order", "new", "in_progress", 2))  # late, older
+    assert statuses(seen) == [("CO-1", "In Progress", 1), ("CO-1", "Awaiting Feedback", 3)]
+    assert store.docs[1]["CO-1"].state.record.portal_status == "Awaiting Feedback"
+
+
+async def test_unprojected_types_and_other_events_are_ignored(harness, settings, store):
+    broker, seen = harness
+    await send(broker, settings, opened("CSR-1", "csr", status="registration"))
+    await send(broker, settings, CloudEvent(id="acc", source="/services/intake", type="account.upserted",
+                                            subject="ACC-1", data={"account_id": "ACC-1", "name": "X"}))
+    assert seen["portal"] == [] and store.docs == {}
+
+
+async def test_bad_events_are_dead_lettered_and_the_consumer_goes_on(harness, settings):
+    broker, seen = harness
+    await send(broker, settings, b"not json")
+    await send(broker, settings, CloudEvent(id="x", source="/x", type="case.opened", subject="Q-1", data={}))
+    await send(broker, settings, opened("Q-2", "quotation", status="on_hold"))  # a status the mapping lacks
+    await send(broker, settings, opened("Q-1", "quotation"))
+    assert len(seen["dlq"]) == 3 and statuses(seen) == [("Q-1", "In Progress", 1)]
+
+
+async def test_records_are_keyed_by_case_id(settings, store):
+    broker = KafkaBroker()
+    register(broker, settings, store, known_statuses())
+    keys = []
+
+    async def raw(msg):
+        return msg.body
+
+    @broker.subscriber(settings.topics.portal_case_status, decoder=raw)
+    async def portal(body: bytes, msg: KafkaMessage) -> None:  # noqa: ARG001
+        keys.append(msg.raw_message.key)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await send(test_broker, settings, opened("O-1", "order"))
+    assert keys == [b"O-1"]
+
+
+@pytest.fixture
+async def http(harness, settings, store):
+    broker, seen = harness
+
+    async def not_found(scope, receive, send):
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b"inner"})
+
+    routes = PortalRoutes(not_found, store, CustomerMessages(store, Publisher(broker), settings.topics))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=routes), base_url="http://portal") as client:
+        yield client, broker, seen
+
+
+async def test_http_one_case_and_an_accounts_cases(http, settings):
+    client, broker, _ = http
+    await send(broker, settings, opened("CL-7", "claim", account_id="ACC-7"))
+    await send(broker, settings, opened("Q-7", "quotation", account_id="ACC-7"))
+    await send(broker, settings, opened("Q-8", "quotation", account_id="ACC-8"))
+    one = await client.get("/cases/CL-7")
+    assert one.status_code == 200 and one.json()["portal_status"] == "In Progress"
+    listed = (await client.get("/accounts/ACC-7/cases")).json()
+    assert {c["case_id"] for c in listed["cases"]} == {"CL-7", "Q-7"}
+    assert (await client.get("/cases/NOPE")).status_code == 404
+    assert (await client.get("/health")).text == "inner"  # everything else is the FastStream app's
+
+
+async def test_http_customer_message_becomes_a_command_for_intake(http, settings):
+    client, broker, seen = http
+    await send(broker, settings, opened("CR-1", "change_request"))
+    reply = await client.post("/cases/CR-1/messages", json={"message": "Fine", "customer_id": "cust.ola",
+                                                            "message_id": "m-1"})
+    assert reply.status_code == 202
+    (cmd,) = seen["commands"]
+    assert cmd["type"] == "case.add_customer_message" and cmd["subject"] == "CR-1"
+    assert cmd["data"] == {"actor": {"id": "cust.ola", "roles": ["customer"]}, "message": "Fine"}
+    assert cmd["id"] == reply.json()["command_id"]
+    again = await client.post("/cases/CR-1/messages", json={"message": "Fine", "customer_id": "cust.ola",
+                                                            "message_id": "m-1"})
+    assert again.json()["command_id"] == cmd["id"]  # a retried post is the same command; intake dedupes it
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"message": "", "customer_id": "c"}, 400), ({"message": "hi"}, 400), (b"{", 400),
+    ({"message": "hi", "customer_id": "c", "admin": True}, 400)])
+async def test_http_bad_messages_are_refused_with_a_reason(http, settings, body, status):
+    client, broker, seen = http
+    await send(broker, settings, opened("CR-2", "change_request"))
+    reply = await (client.post("/cases/CR-2/messages", content=body) if isinstance(body, bytes)
+                   else client.post("/cases/CR-2/messages", json=body))
+    assert reply.status_code == status and reply.json()["error"] and seen["commands"] == []
+
+
+async def test_http_messages_only_for_open_cases_the_portal_shows(http, settings):
+    client, broker, seen = http
+    for event in [opened("CR-3", "change_request"), *closing("CR-3", "change_request", "new", 2)]:
+        await send(broker, settings, event)
+    assert (await client.post("/cases/CR-3/messages", json={"message": "?", "customer_id": "c"})).status_code == 409
+    assert (await client.post("/cases/NONE/messages", json={"message": "?", "customer_id": "c"})).status_code == 404
+    assert (await client.get("/cases/CR-3/messages")).status_code == 405
+    assert seen["commands"] == []
