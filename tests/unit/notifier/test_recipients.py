@@ -1,0 +1,87 @@
+"""Recipient resolution: the case file from case events, then who the subscriptions name."""
+
+from __future__ import annotations
+
+from notifier.core.casefile import CaseFile, apply
+from notifier.core.recipients import plan
+from notifier.core.subscriptions import Subscriptions, load_subscriptions
+
+SUBS = load_subscriptions()
+BASE = {"case_id": "CSR-1", "case_type": "csr", "gbu": "marine", "account_id": "ACC-1", "version": 1}
+
+
+def ev(status: str, actor: str = "mary", **data) -> dict:
+    return {**BASE, "status": status, "actor": {"id": actor, "roles": []}, **data}
+
+
+def opened() -> CaseFile:
+    case = {"id": "CSR-1", "subject": "Labels", "created_by": {"id": "mary", "roles": ["sales_rep"]},
+            "assignee": None, "team": [{"person_id": "nina", "role": "quality"}]}
+    return apply(None, "case.opened", ev("registration", case=case))
+
+
+def who(event_type: str, data: dict, file: CaseFile | None) -> list[tuple[str, str, str]]:
+    return [(p.recipient, p.role, p.template) for p in plan(SUBS, event_type, data, file)]
+
+
+def test_case_file_follows_the_case_events():
+    file = opened()
+    assert (file.requester, file.subject, file.case_type, file.team) == ("mary", "Labels", "csr", {"nina": "quality"})
+    file = apply(file, "case.assigned", ev("under_assessment", "system:routing", assignee="frank", version=4))
+    file = apply(file, "case.team_member_added", ev("under_assessment", person_id="leo", role="logistics", version=5))
+    file = apply(file, "case.updated", ev("under_assessment", changes=[{"field": "subject", "after": "New"}], version=6))
+    assert (file.assignee, file.team["leo"], file.subject, file.version) == ("frank", "logistics", "New", 6)
+    stale = apply(file, "case.status_changed", ev("registration", version=2))
+    assert stale.version == 6  # an older event never moves the version back
+
+
+def test_approver_with_approval_template():
+    data = {"case_id": "CSR-1", "step": "pre_approval", "approver": "john", "link": "http://a/x"}
+    assert who("approval.requested", data, opened()) == [("john", "approver", "approval_requested")]
+    assert who("approval.reminder", data, opened()) == [("john", "approver", "approval_reminder")]
+    assert who("approval.escalated", {**data, "escalated_to": "peter"}, None) == [
+        ("peter", "escalated_to", "approval_escalated")]
+
+
+def test_csr_assignment_template_depends_on_the_phase():
+    assess = ev("under_assessment", "system:routing", assignee="frank")
+    implement = ev("under_implementation", "system:routing", assignee="frank")
+    other = {**ev("open", "carl", assignee="hank"), "case_type": "helpdesk"}
+    assert who("case.assigned", assess, opened()) == [("frank", "assignee", "assessment_assigned")]
+    assert who("case.assigned", implement, opened()) == [("frank", "assignee", "implementation_assigned")]
+    assert who("case.assigned", other, None) == [("hank", "assignee", "case_assigned")]
+    assert who("case.assigned", ev("open", "carl", assignee=None), opened()) == []
+
+
+def test_requester_told_of_decisions_and_closure_but_not_of_own_actions():
+    file = opened()
+    decided = ev("under_assessment", "system:approval", step="pre_approval", decision="approve", approver="john")
+    assert who("case.approval_recorded", decided, file) == [("mary", "requester", "request_decided")]
+    assert who("case.closed", ev("inactive", "frank", reason="no_longer_valid"), file) == [
+        ("mary", "requester", "case_closed")]
+    assert who("case.closed", ev("inactive", "mary", reason="no_longer_valid"), file) == []  # she did it
+
+
+def test_case_team_on_status_changes_with_team_role_filter():
+    file = apply(opened(), "case.team_member_added", ev("registration", person_id="leo", role="logistics"))
+    change = ev("implemented", "frank", **{"from": "under_implementation", "to": "implemented"})
+    assert sorted(who("case.status_changed", change, file)) == [
+        ("leo", "case_team", "status_changed"), ("nina", "case_team", "status_changed")]
+    only_quality = Subscriptions.model_validate({"rules": [
+        {"event": "case.status_changed", "notify": ["case_team"], "team_roles": ["quality"], "template": "status_changed"}]})
+    assert [p.recipient for p in plan(only_quality, "case.status_changed", change, file)] == ["nina"]
+
+
+def test_one_mail_per_person_first_rule_wins_and_filters_apply():
+    subs = Subscriptions.model_validate({"rules": [
+        {"event": "case.closed", "case_types": ["claim"], "notify": ["requester"], "template": "a"},
+        {"event": "case.closed", "statuses": ["inactive"], "notify": ["requester", "assignee"], "template": "b"},
+        {"event": "case.closed", "notify": ["requester"], "template": "c"}]})
+    file = opened().model_copy(update={"assignee": "mary"})
+    planned = plan(subs, "case.closed", ev("inactive", "frank", reason="x"), file)
+    assert [(p.recipient, p.template) for p in planned] == [("mary", "b")]
+    assert plan(subs, "case.opened", ev("inactive", "frank"), file) == []
+
+
+def test_no_case_file_means_no_case_roles():
+    assert who("case.closed", ev("inactive", "frank", reason="x"), None) == []
