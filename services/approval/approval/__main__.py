@@ -1,0 +1,5 @@
+"""`python -m approval`."""
+
+from approval.inject import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters of the approval service."""

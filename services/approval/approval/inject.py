@@ -1,0 +1,114 @@
+"""Wires approval: settings → store, rules, broker, handlers, scheduler, relay, HTTP routes, app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
+
+from approval.adapters.inbound.http import TokenPaths, approval_routes
+from approval.adapters.outbound.mongo_store import MongoApprovalStore
+from approval.case_events import CaseEventHandler
+from approval.commands import CommandHandler
+from approval.contract_docs import APPROVAL_COMMAND_ENVELOPE, APPROVAL_EVENT_ENVELOPE, RECORD_APPROVAL_ENVELOPE
+from approval.core import Linker, approval_steps, load_rule_file
+from approval.ports.store import ApprovalStore
+from approval.rulebook import RuleBook
+from approval.scheduler import Scheduler
+from approval.service import ApprovalCore
+from approval.settings import ApprovalSettings
+from intake.core import load_lifecycles
+from shared.contract.catalog import CommandRejectedEnvelope, EventEnvelope
+from shared.directory import load_directory
+from shared.logging import configure_logging
+from shared.runtime import mongo
+from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.consumer import subscribe
+from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.settings import Settings, Topics
+
+
+@dataclass
+class Approval:
+    """The wired service: its core, handlers and scheduler."""
+
+    core: ApprovalCore
+    case_events: CaseEventHandler
+    commands: CommandHandler
+    scheduler: Scheduler
+
+
+def rule_book(settings: Settings, store: ApprovalStore) -> RuleBook:
+    """Rules from the packaged file (or APPROVAL_RULES_FILE), checked against intake's lifecycles."""
+    path = getattr(settings, "approval_rules_file", None)
+    return RuleBook(store, load_rule_file(path), approval_steps(load_lifecycles()), load_directory())
+
+
+def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> Approval:
+    """Subscribe to case events and approval commands, declare what is published; returns the service."""
+    topics = settings.topics
+    linker = Linker(settings.link_secret, settings.public_base_url)
+    core = ApprovalCore(store, Publisher(broker), topics, rule_book(settings, store), linker)
+    service = Approval(core, CaseEventHandler(core), CommandHandler(core),
+                       Scheduler(core, getattr(settings, "approval_scheduler_seconds", 30.0)))
+    subscribe(broker, topics.case_events, settings.group_id, service.case_events.handle, schema=EventEnvelope,
+              description="Case facts; status changes into a status with an approval step open that step.")
+    subscribe(broker, topics.approval_commands, settings.group_id, service.commands.handle, core.refuse_malformed,
+              schema=APPROVAL_COMMAND_ENVELOPE, description="Decisions, delegations, recalls, reassignments, "
+              "absences and rule-set replacements.")
+    broker.publisher(topics.approval_events, schema=APPROVAL_EVENT_ENVELOPE, title=topics.approval_events,
+                     description="Approval facts keyed by case id: requested (one per approver), decided, reminders...")
+    broker.publisher(topics.case_commands, schema=RECORD_APPROVAL_ENVELOPE, title=topics.case_commands,
+                     description="case.record_approval for intake when a step's rule is satisfied (actor system:approval).")
+    broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,
+                     description="One record per refused approval command, with code and reason.")
+    broker.publisher(Topics.dlq(topics.approval_commands), title=Topics.dlq(topics.approval_commands),
+                     description="Records that are not readable commands, as received.")
+    return service
+
+
+def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> AsgiFastStream:
+    """The approval app on MongoDB."""
+    broker = broker or create_broker(settings)
+    client, db = mongo.connect(settings.mongodb_url, settings.database)
+    store = MongoApprovalStore(db)
+    service = register(broker, settings, store)
+    relay = OutboxRelay(store.outboxes, Publisher(broker), settings.outbox_sweep_seconds)
+    tasks: list[asyncio.Task] = []
+
+    async def prepare() -> None:
+        await store.ensure_indexes()
+        await service.core.rules.current()  # a newer set accepted before a restart stays in force
+
+    async def start_background() -> None:
+        await relay.sweep(grace=0)  # publish what a crash left behind before anything new
+        tasks.append(asyncio.create_task(relay.run()))
+        tasks.append(asyncio.create_task(service.scheduler.run()))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await client.close()
+
+    routes = approval_routes(store, service.core.linker, broker, settings.topics)
+    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routes=routes,
+                     on_startup=[prepare], after_startup=[start_background], on_shutdown=[stop])
+    app.context.set_global("approval_service", service)
+    return app
+
+
+def main() -> None:
+    """Entry point of `python -m approval`."""
+    settings = ApprovalSettings(service_name="approval")
+    configure_logging(settings.service_name, settings.log_level)
+    serve(TokenPaths(build(settings)), settings)  # type: ignore[arg-type]  # any ASGI app serves
+
+
+def document(broker: KafkaBroker, settings: Settings) -> None:
+    """Register handlers without any store, for the AsyncAPI document."""
+    register(broker, settings, store=None)  # type: ignore[arg-type]  # nothing is called at registration

@@ -1,0 +1,1 @@
+"""What the approval service needs from the outside world."""
