@@ -1,0 +1,172 @@
+"""The notifier on the real broker, store and SMTP server, seen from outside: topics in, mail out.
+
+Intake is driven with commands; approval events are published as the approval service would,
+with links to a small HTTP server of the test so the links in the mail can be followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import re
+import threading
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.notifier.conftest import CASE_LINK_BASE, REFUSED, wait_for_mail
+from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
+from tests.support.kafka_io import Producer, TopicReader, of_type
+
+pytestmark = pytest.mark.integration
+
+ROUTING = {"id": "system:routing", "roles": ["system"]}
+APPROVE = {"decision": "approve", "comment": "ok"}
+CSR = {"requirement_category": "labelling", "main_shipping_site": "Bergen"}
+
+
+class _Approvals(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        ok = self.path.startswith("/approvals/")
+        self.send_response(200 if ok else 404)
+        self.end_headers()
+        self.wfile.write(b"decide here" if ok else b"")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def approvals_site() -> Iterator[str]:
+    """Where the approval links of the test point (stands in for the approval service's decision page)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Approvals)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def approval_event(type_: str, case_id: str, data: dict, id_: str | None = None) -> dict:
+    return {"specversion": "1.0", "id": id_ or str(uuid.uuid4()), "source": "/services/approval", "type": type_,
+            "subject": case_id, "time": "2026-11-25T10:00:00Z", "data": {"case_id": case_id, **data}}
+
+
+def requested(case_id: str, step: str, approver: str, site: str) -> dict:
+    token = uuid.uuid4().hex
+    return approval_event("approval.requested", case_id, {
+        "case_type": "csr", "gbu": "marine", "account_id": "ACC-1001", "approval_id": f"ap-{token[:6]}", "step": step,
+        "approver": approver, "token": token, "link": f"{site}/approvals/{token}", "due_at": "2026-11-27T12:00:00Z",
+        "rule_set_version": 1, "rule_id": "csr-default", "mode": "all", "requested_by": "mary"})
+
+
+def links(text: str) -> list[str]:
+    return re.findall(r"https?://\S+", text)
+
+
+def parts(message) -> tuple[str, str]:
+    return message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+
+
+def of_case(messages, case_id: str) -> list:
+    return [m for m in messages if case_id in parts(m)[0]]
+
+
+async def test_csr_journey_mails_the_right_people_with_working_links(wire, notifier, smtp, approvals_site, settings):  # noqa: F811
+    approval_topic = settings.topics.approval_events
+    j = Journey(wire, "csr")
+    await j.ok("case.open", "mary", **opening("csr", CSR))
+    await j.ok("case.add_product", "mary", product_id="P-1", name="Luminaire 1")
+    await j.ok("case.submit", "mary", expect=("case.status_changed",))
+    pre = requested(j.case_id, "pre_approval", "john", approvals_site)
+    await wire.producer.send(approval_topic, pre)
+    await j.ok("case.record_approval", "approval", step="pre_approval", approver="john", **APPROVE,
+               expect=("case.status_changed",))
+    await j.ok("case.assign", ROUTING, assignee="frank", expect=("case.assigned",))
+    await j.ok("case.record_assessment", "frank", feasibility_conclusion="Feasible", feasible=True)
+    await j.ok("case.submit", "frank", expect=("case.status_changed",))
+    final = requested(j.case_id, "final_approval", "peter", approvals_site)
+    await wire.producer.send(approval_topic, final)
+    await j.ok("case.record_approval", "approval", step="final_approval", approver="peter", **APPROVE,
+               expect=("case.status_changed",))
+    await j.ok("case.assign", ROUTING, queue="implementers", expect=("case.assigned",))  # nobody: no mail
+    await j.ok("case.assign", ROUTING, assignee="frank", expect=("case.assigned",))
+    await j.ok("case.add_team_member", "frank", person_id="nina", role="quality")
+    await j.ok("case.set_status", "frank", status="implemented", expect=("case.status_changed",))
+    await j.ok("case.close", "frank", reason="no_longer_valid", expect=("case.closed",))
+    assert j.status == "inactive"
+
+    expected = [("john", "Approval needed"), ("mary", "was approved"), ("frank", "assess the feasibility"),
+                ("peter", "Approval needed"), ("mary", "was approved"), ("frank", "Please implement"),
+                ("nina", "is now Implemented"), ("mary", "was closed"), ("nina", "is now Inactive")]
+    mail = await wait_for_mail(smtp, lambda ms: len(of_case(ms, j.case_id)) >= len(expected))
+    await asyncio.sleep(2)  # nothing more arrives
+    mail = of_case(smtp.messages(), j.case_id)
+    got = Counter((m["To"].split("@")[0], s) for m in mail for s in {s for _, s in expected} if s in m["Subject"])
+    assert len(mail) == len(expected) and got == Counter(expected), [(m["To"], m["Subject"]) for m in mail]
+
+    case_url = f"{CASE_LINK_BASE}/cases/{j.case_id}"
+    for message in mail:
+        text, html = parts(message)
+        assert message.get_content_type() == "multipart/alternative"
+        assert message["Message-ID"] and message["From"]
+        who = message["To"].split("@")[0]
+        if who in ("john", "peter"):
+            link = (pre if who == "john" else final)["data"]["link"]
+            assert link in links(text) and f'href="{link}"' in html
+            with urllib.request.urlopen(link, timeout=5) as resp:  # the link in the mail works
+                assert resp.status == 200
+        else:
+            assert case_url in links(text) and f'href="{case_url}"' in html
+
+
+async def test_the_same_event_delivered_twice_sends_once(notifier, smtp, approvals_site, settings):
+    case_id = f"CSR-{uuid.uuid4().hex[:10]}"
+    event = requested(case_id, "pre_approval", "john", approvals_site)
+    async with TopicReader(settings.kafka_bootstrap_servers, settings.topics.notification_events) as reader:
+        async with Producer(settings.kafka_bootstrap_servers) as producer:
+            await producer.send(settings.topics.approval_events, event)
+            await producer.send(settings.topics.approval_events, event)
+        await wait_for_mail(smtp, lambda ms: len(of_case(ms, case_id)) >= 1)
+        await reader.wait_for(lambda rs: of_type(rs, "notification.sent", case_id), timeout=60)
+        await reader.quiet(2)
+        assert len(of_case(smtp.messages(), case_id)) == 1
+        assert len(of_type(reader.records, "notification.sent", case_id)) == 1
+
+
+async def test_smtp_outage_loses_nothing_and_sends_each_once(notifier, smtp, approvals_site, settings):
+    case_ids = [f"CSR-{uuid.uuid4().hex[:10]}" for _ in range(4)]
+    approvers = ["john", "peter", "sam", "nina"]
+    smtp.stop()
+    try:
+        async with Producer(settings.kafka_bootstrap_servers) as producer:
+            for case_id, who in zip(case_ids, approvers):
+                await producer.send(settings.topics.approval_events, requested(case_id, "pre_approval", who, approvals_site))
+        await asyncio.sleep(4)  # the notifier tries, finds no server, and keeps the deliveries pending
+        assert "unreachable" in notifier.log()
+    finally:
+        smtp.start()  # same port, same folder
+    mail = await wait_for_mail(smtp, lambda ms: all(of_case(ms, c) for c in case_ids))
+    await asyncio.sleep(3)
+    mail = [m for c in case_ids for m in of_case(smtp.messages(), c)]
+    assert len(mail) == 4 and len({m["Message-ID"] for m in mail}) == 4
+    assert sorted(m["To"] for m in mail) == sorted(f"{w}@example.com" for w in approvers)
+
+
+async def test_refused_recipient_fails_and_is_dead_lettered_while_others_go_out(notifier, smtp, approvals_site, settings):
+    topics = settings.topics
+    refused_case, ok_case = f"CSR-{uuid.uuid4().hex[:10]}", f"CSR-{uuid.uuid4().hex[:10]}"
+    async with TopicReader(settings.kafka_bootstrap_servers, topics.notification_events,
+                           topics.dlq(topics.notification_events)) as reader:
+        async with Producer(settings.kafka_bootstrap_servers) as producer:
+            await producer.send(topics.approval_events, requested(refused_case, "pre_approval", "leo", approvals_site))
+            await producer.send(topics.approval_events, requested(ok_case, "pre_approval", "sam", approvals_site))
+        await wait_for_mail(smtp, lambda ms: bool(of_case(ms, ok_case)))
+        await reader.wait_for(lambda rs: len(of_type(rs, "notification.failed", refused_case)) >= 2, timeout=60)
+        failed = [r for r in reader.records if b"notification.failed" in r.value and refused_case.encode() in r.value]
+        assert sorted(r.topic for r in failed) == sorted([topics.notification_events, topics.dlq(topics.notification_events)])
+        data = of_type(failed, "notification.failed")[0]["data"]
+        assert data["email"] == REFUSED and data["permanent"] is True and "550" in data["error"]
+        assert of_type(reader.records, "notification.sent", ok_case)
+        assert not of_case(smtp.messages(), refused_case)
