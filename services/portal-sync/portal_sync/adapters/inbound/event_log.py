@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.contract.envelope import CloudEvent
 from shared.runtime.inbound import Malformed, parse_envelope
@@ -16,16 +17,22 @@ class EventLog:
     """One topic read as a log: where it ends now, and its envelopes between two positions."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self._topic = topic
+        self._topic, self._bootstrap = topic, bootstrap
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                           auto_offset_reset="earliest")
         self.unreadable = 0
 
     async def __aenter__(self) -> "EventLog":
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="portal-sync-rebuild")
+        await admin.start()
+        try:
+            (described,) = await admin.describe_topics([self._topic])
+        finally:
+            await admin.close()
+        if described.get("error_code"):
+            raise RuntimeError(f"cannot read topic {self._topic} (error {described['error_code']})")
         await self._consumer.start()
-        await self._consumer.topics()  # loads the metadata partitions_for_topic needs
-        parts = self._consumer.partitions_for_topic(self._topic) or set()
-        self._parts = [TopicPartition(self._topic, p) for p in sorted(parts)]
+        self._parts = sorted(TopicPartition(self._topic, p["partition"]) for p in described["partitions"])
         self._consumer.assign(self._parts)
         return self
 
