@@ -14,6 +14,7 @@ from portal_sync.adapters.outbound.lifecycles import known_statuses
 from portal_sync.core import DEFAULT_MAPPING
 from portal_sync.inject import register
 from portal_sync.messages import CustomerMessages
+from portal_sync.ports.store import Generation
 from shared.contract.envelope import CloudEvent
 from shared.runtime.outbox import Publisher
 from shared.settings import Settings
@@ -189,3 +190,32 @@ async def test_http_messages_only_for_open_cases_the_portal_shows(http, settings
     assert (await client.post("/cases/NONE/messages", json={"message": "?", "customer_id": "c"})).status_code == 404
     assert (await client.get("/cases/CR-3/messages")).status_code == 405
     assert seen["commands"] == []
+
+
+async def test_the_service_follows_a_switch_to_a_new_generation_and_its_mapping(harness, settings, store):
+    broker, seen = harness
+    await send(broker, settings, opened("Q-9", "quotation"))
+    changed = DEFAULT_MAPPING.read_text().replace("version: 1", "version: 2", 1).replace(
+        "awaiting_internal: In Progress", "awaiting_internal: Awaiting Feedback")
+    await store.switch(Generation(2, changed, 2))  # what a rebuild does last
+    await send(broker, settings, moved("Q-9", "quotation", "new", "awaiting_internal", 2))
+    record = seen["portal"][-1]["data"]
+    assert (record["portal_status"], record["generation"], record["mapping_version"]) == ("Awaiting Feedback", 2, 2)
+    assert "Q-9" in store.docs[2]
+
+
+def test_rebuild_queues_a_record_only_where_the_customer_view_changes(settings):
+    from portal_sync.core import ProjectionState, load_mapping, project, read_facts
+    from portal_sync.rebuild import _compare
+    from portal_sync.service import ProjectionService
+
+    mapping, _ = load_mapping()
+    service = ProjectionService(None, None, settings.topics, None)  # type: ignore[arg-type]  # only builds records
+    state: ProjectionState = project(None, read_facts(opened("O-1", "order")), mapping, 2).state  # type: ignore[assignment]
+    old_same = state.model_copy(update={"published_view": list(state.record.view())})
+    kept, entries = _compare(service, state, old_same)
+    assert entries == [] and kept.published_view == list(state.record.view())
+    old_other = state.model_copy(update={"published_view": ["ACC-1", "Order Case", "Accepted", None, None]})
+    changed, entries = _compare(service, state, old_other)
+    assert len(entries) == 1 and entries[0].topic == settings.topics.portal_case_status and entries[0].key == "O-1"
+    assert _compare(service, state, None)[1] != []  # a case the old generation never showed
