@@ -142,3 +142,23 @@ async def test_refused_handover_is_recorded(wire, routing, routing_topic):  # no
         lambda rs: any(b'"case.command_rejected"' in r.value and bad["id"].encode() in r.value for r in rs), 60)
     rejection = next(json.loads(r.value) for r in records if bad["id"].encode() in r.value)
     assert rejection["data"]["code"] == "forbidden"
+
+
+async def test_rules_upsert_invalid_refused_then_newer_in_force(wire, routing, routing_topic):  # noqa: F811
+    rules = http(routing, "/rules")
+    admin = {"id": "ada", "roles": ["admin"]}
+    broken = {**rules, "version": 2, "rules": [*rules["rules"], {"id": "x", "case_type": "claim", "at": "opened",
+                                                                  "match": {"gbu": "nowhere"}, "to": {"queue": "void"}}]}
+    bad = command("rules.upsert", "rules", {"actor": admin, "rules": broken})
+    await wire.producer.send(routing_topic, bad)
+    records = await wire.reader.wait_for(lambda rs: any(bad["id"].encode() in r.value for r in rs), 60)
+    rejection = next(json.loads(r.value) for r in records if bad["id"].encode() in r.value)
+    assert rejection["data"]["code"] == "invalid" and "queue 'void' does not exist" in rejection["data"]["reason"]
+    assert http(routing, "/rules")["version"] == 1
+    await wire.producer.send(routing_topic, command("rules.upsert", "rules", {"actor": admin, "rules": {**rules, "version": 2}}))
+    await wire.reader.wait_for(lambda _: http(routing, "/rules")["version"] == 2, 60)
+    j = Journey(wire, "claim")
+    await j.ok("case.open", "carl", **opening("claim", cause="logistics"))
+    assert (await wait_routed(j))["assignee"] == "leo"
+    (decision,) = http(routing, f"/cases/{j.case_id}/routing")["decisions"]
+    assert decision["comment"].startswith("routing rules v2, rule claim-logistics: ")
