@@ -1,0 +1,118 @@
+"""A CSR through pre-approval and final approval decided by the rule's approvers, on the real broker and store."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from approval.core import load_rule_file
+from tests.integration.approval.conftest import Wire, new_id
+
+pytestmark = pytest.mark.integration
+
+MARY = {"id": "mary", "roles": ["sales_rep"]}
+FRANK = {"id": "frank", "roles": ["tech_team"]}
+JOHN = {"id": "john", "roles": ["supply_chain", "quality"]}
+PETER = {"id": "peter", "roles": ["sales_manager"]}
+CSR = {"requirement_category": "labelling", "main_shipping_site": "Bergen"}
+
+
+def http(method: str, url: str) -> tuple[int, dict]:
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def status_of(wire: Wire, case_id: str) -> str:
+    return wire.all("case.status_changed", case_id)[-1]["data"]["to"]
+
+
+async def test_csr_pre_and_final_approval_by_the_rules_approvers(wire: Wire, approval):
+    case_id = new_id("CSR")
+    await wire.case("case.open", case_id, MARY, case_type="csr", gbu="marine", account_id="ACC-1001",
+                    subject="Labels in Norwegian", fields=CSR)
+    await wire.case("case.add_product", case_id, MARY, product_id="P-1", name="Luminaire")
+    await wire.case("case.submit", case_id, MARY)
+
+    [asked] = await wire.wait("approval.requested", case_id)
+    assert (asked["data"]["step"], asked["data"]["approver"], asked["data"]["rule_id"]) == ("pre_approval", "john", "csr-marine")
+    assert asked["data"]["requested_by"] == "mary"
+    link = asked["data"]["link"]
+    assert link.startswith("http://approvals.test/approvals/")
+
+    # a non-approver is refused with a record; the case stays pending
+    stranger = await wire.approval("approval.decide", case_id, MARY, case_id=case_id, step="pre_approval",
+                                   decision="approve", comment="me too")
+    await wire.reader.wait_for(lambda _: bool(wire.rejection_of(stranger)), timeout=60)
+    assert wire.rejection_of(stranger)[0]["code"] == "forbidden"
+
+    await wire.approval("approval.decide", case_id, JOHN, case_id=case_id, step="pre_approval", decision="approve",
+                        comment="Supply chain can do it")
+    await wire.wait("case.status_changed", case_id, where=lambda d: d["data"]["to"] == "under_assessment")
+
+    await wire.case("case.record_assessment", case_id, FRANK, feasibility_conclusion="Feasible", feasible=True)
+    await wire.case("case.submit", case_id, MARY)
+    final = await wire.wait("approval.requested", case_id, count=2, where=lambda d: d["data"]["step"] == "final_approval")
+    assert sorted(d["data"]["approver"] for d in final) == ["john", "peter"]
+    assert {d["data"]["mode"] for d in final} == {"all"}
+
+    await wire.approval("approval.decide", case_id, PETER, case_id=case_id, step="final_approval", decision="approve",
+                        comment="Budget ok")
+    await wire.wait("approval.decided", case_id, where=lambda d: d["data"]["step"] == "final_approval")
+    assert status_of(wire, case_id) == "approval_pending"  # mode all: john has not answered yet
+
+    # john decides through the link of his e-mail
+    johns = next(d["data"] for d in final if d["data"]["approver"] == "john")
+    path = johns["link"].removeprefix("http://approvals.test")
+    code, shown = http("GET", f"{approval.url}{path}")
+    assert code == 200 and (shown["case_id"], shown["step"], shown["approver"], shown["status"]) == (
+        case_id, "final_approval", "john", "pending")
+    code, sent = http("POST", f"{approval.url}{path}/decide?decision=approve&comment=Quality%20ok")
+    assert code == 202 and sent["status"] == "sent"
+    await wire.wait("case.status_changed", case_id, where=lambda d: d["data"]["to"] == "under_implementation")
+
+    history = [(e["data"]["step"], e["data"]["decision"], e["data"]["approver"]) for e in wire.all("case.approval_recorded", case_id)]
+    assert history == [("pre_approval", "approve", "john"), ("final_approval", "approve", "john")]
+    comments = [e["data"]["comment"] for e in wire.all("case.approval_recorded", case_id)]
+    assert "rule set v1, rule csr-marine" in comments[0] and comments[1].startswith("Quality ok")
+    decided = [(d["data"]["approver"], d["data"]["step_outcome"]) for d in wire.all("approval.decided", case_id)]
+    assert decided == [("john", "approved"), ("peter", "pending"), ("john", "approved")]
+
+    # a late decision on the decided step is refused, never applied twice
+    late = await wire.approval("approval.decide", case_id, JOHN, case_id=case_id, step="final_approval",
+                               decision="reject")
+    await wire.reader.wait_for(lambda _: bool(wire.rejection_of(late)), timeout=60)
+    assert wire.rejection_of(late)[0]["code"] == "already_decided"
+    code, _ = http("GET", f"{approval.url}/approvals/forged.token")
+    assert code == 404
+
+
+async def test_rules_upsert_valid_and_invalid(wire: Wire):
+    admin = {"id": "ada", "roles": ["admin"]}
+    bad = load_rule_file()
+    bad["version"] = 2
+    bad["rules"].append({"id": "x", "case_type": "spaceship", "steps": {"approval": {"approvers": [{"person": "peter"}]}}})
+    refused_id = await wire.approval("rules.upsert", "approval-rules", admin, rule_set=bad)
+    [refused] = await wire.wait("approval.rules_refused", "approval-rules")
+    assert "unknown case type 'spaceship'" in refused["data"]["reasons"][0] and refused["data"]["version_in_force"] == 1
+    assert wire.rejection_of(refused_id)[0]["code"] == "invalid"
+
+    good = load_rule_file()
+    good["version"] = 2
+    good["rules"][0]["steps"]["approval"]["approvers"] = [{"person": "clara"}]  # customer-request-default
+    await wire.approval("rules.upsert", "approval-rules", admin, rule_set=good)
+    [updated] = await wire.wait("approval.rules_updated", "approval-rules")
+    assert updated["data"]["version"] == 2
+
+    case_id = new_id("CR")
+    carl = {"id": "carl", "roles": ["customer_service"]}
+    await wire.case("case.open", case_id, carl, case_type="customer_request", gbu="marine", account_id="ACC-1001",
+                    subject="Datasheet", fields={"request_type": "technical_information"})
+    await wire.case("case.submit", case_id, carl)
+    [asked] = await wire.wait("approval.requested", case_id)
+    assert (asked["data"]["approver"], asked["data"]["rule_set_version"]) == ("clara", 2)
