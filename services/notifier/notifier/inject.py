@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Annotated, Union
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
+from pydantic import Field
 
 from notifier.adapters.outbound.mongo_store import MongoNotifierStore
 from notifier.adapters.outbound.smtp_sender import SmtpSender
@@ -18,6 +20,8 @@ from notifier.ports.store import NotifierStore
 from notifier.service import Links, NotifierService
 from notifier.settings import NotifierSettings
 from shared.contract import catalog
+from shared.contract.catalog import envelope_model
+from shared.contract.notification import NOTIFICATION_TYPES
 from shared.directory import load_directory
 from shared.logging import configure_logging
 from shared.runtime import mongo
@@ -25,6 +29,10 @@ from shared.runtime.app import create_app, create_broker, serve
 from shared.runtime.consumer import subscribe
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Topics
+
+# Documents the outcome records in AsyncAPI, like intake's catalog does for case events.
+NotificationEnvelope = Annotated[Union[tuple(envelope_model(t, m, "Event") for t, m in NOTIFICATION_TYPES.items())],  # noqa: UP007
+                                 Field(discriminator="type")]
 
 
 def policy_of(settings: NotifierSettings) -> RetryPolicy:
@@ -46,10 +54,10 @@ def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierSto
               description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")
     subscribe(broker, topics.approval_events, settings.group_id, service.handle,
               description="Approval steps requested, decided, reminded and escalated: notify approvers.")
-    broker.publisher(topics.notification_events, title=topics.notification_events,
+    broker.publisher(topics.notification_events, schema=NotificationEnvelope, title=topics.notification_events,
                      description="One record per delivery outcome: notification.sent, .failed or .skipped "
                                  "(shared/contract/notification.py), keyed by case id.")
-    broker.publisher(Topics.dlq(topics.notification_events), title=Topics.dlq(topics.notification_events),
+    broker.publisher(Topics.dlq(topics.notification_events), schema=NotificationEnvelope, title=Topics.dlq(topics.notification_events),
                      description="Deliveries given up (notification.failed), for someone to look at.")
     return service, dispatcher
 

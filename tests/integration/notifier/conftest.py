@@ -42,7 +42,7 @@ def notifier(settings: Settings, smtp: SmtpSink, tmp_path_factory: pytest.TempPa
 
     env = service_env(settings, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), CASE_LINK_BASE=CASE_LINK_BASE,
                       NOTIFY_RETRY_BASE_SECONDS="0.3", NOTIFY_RETRY_MAX_SECONDS="1", NOTIFY_SWEEP_SECONDS="0.3",
-                      NOTIFY_MAX_ATTEMPTS="3", SMTP_TIMEOUT_SECONDS="3",
+                      NOTIFY_MAX_ATTEMPTS="3", SMTP_TIMEOUT_SECONDS="3", NOTIFY_LEASE_SECONDS="3",
                       PYTHONPATH=os.pathsep.join(p for p in (str(SERVICE_ROOT), os.environ.get("PYTHONPATH")) if p))
     proc = ServiceProcess("notifier", env, tmp_path_factory.mktemp("notifier") / "notifier.log")
     proc.start()
