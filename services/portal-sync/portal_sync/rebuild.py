@@ -21,8 +21,9 @@ import structlog
 from portal_sync.adapters.inbound.event_log import EventLog
 from portal_sync.adapters.outbound.lifecycles import known_statuses
 from portal_sync.adapters.outbound.mongo_store import MongoProjectionStore
-from portal_sync.core import InvalidEvent, MappingError, ProjectionState, load_mapping, project, read_facts
-from portal_sync.ports.store import Generation
+from portal_sync.core import (CaseFacts, InvalidEvent, MappingError, PortalMapping, ProjectionState, load_mapping,
+                              project, read_facts)
+from portal_sync.ports.store import Generation, StoredProjection
 from portal_sync.service import ProjectionService
 from portal_sync.settings import PortalSyncSettings
 from shared.contract.envelope import CloudEvent
@@ -43,6 +44,7 @@ class Report:
     cases: int
     changed: int
     caught_up: int
+    carried_forward: int
     no_longer_shown: int
 
 
@@ -66,6 +68,7 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None)
             end = await events.end()
             states, count = await _replay(events.read(None, end), mapping, generation.number)
             old = await store.all(previous.number) if previous else {}
+            carried = _carry_forward(old, states, mapping, generation.number)
             items = [_compare(service, state, old.get(case_id).state if case_id in old else None)
                      for case_id, state in states.items()]
             await store.insert_many(generation.number, items)
@@ -83,7 +86,7 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None)
         await broker.stop()
         await client.close()
     return Report(generation.number, previous.number if previous else None, mapping.version, count, len(states),
-                  sum(1 for _, entries in items if entries), caught_up, len(set(old) - set(states)))
+                  sum(1 for _, entries in items if entries), caught_up, carried, len(set(old) - set(states)))
 
 
 async def _replay(events, mapping, generation: int) -> tuple[dict[str, ProjectionState], int]:  # noqa: ANN001
@@ -98,6 +101,24 @@ async def _replay(events, mapping, generation: int) -> tuple[dict[str, Projectio
         if outcome.state is not None:
             states[facts.case_id] = outcome.state
     return states, count
+
+
+def _carry_forward(old: dict[str, StoredProjection], states: dict[str, ProjectionState], mapping: PortalMapping,
+                   generation: int) -> int:
+    """Cases whose events the log no longer holds (retention) are re-mapped from their stored internal status."""
+    carried = 0
+    for case_id, stored in old.items():
+        if case_id in states:
+            continue
+        was = stored.state.record
+        facts = CaseFacts(f"carried:{case_id}@{was.version}", "carried", case_id, was.case_type, was.account_id,
+                          stored.state.status, was.version, was.changed_at, closure_reason=was.closure_reason,
+                          duplicate_of=was.duplicate_of)
+        outcome = project(None, facts, mapping, generation)
+        if outcome.state is not None:
+            states[case_id] = outcome.state
+            carried += 1
+    return carried
 
 
 def _facts(event: CloudEvent):  # noqa: ANN202

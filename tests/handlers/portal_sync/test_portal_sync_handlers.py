@@ -219,3 +219,22 @@ def test_rebuild_queues_a_record_only_where_the_customer_view_changes(settings):
     changed, entries = _compare(service, state, old_other)
     assert len(entries) == 1 and entries[0].topic == settings.topics.portal_case_status and entries[0].key == "O-1"
     assert _compare(service, state, None)[1] != []  # a case the old generation never showed
+
+
+def test_rebuild_carries_forward_cases_whose_events_have_expired():
+    from portal_sync.core import load_mapping, project, read_facts
+    from portal_sync.ports.store import StoredProjection
+    from portal_sync.rebuild import _carry_forward
+
+    old_mapping, _ = load_mapping()
+    new_mapping = old_mapping.model_copy(deep=True)
+    new_mapping.case_types["quotation"].statuses["awaiting_internal"] = "Awaiting Feedback"
+    state = None
+    for event in [opened("Q-1", "quotation"), moved("Q-1", "quotation", "new", "awaiting_internal", 2)]:
+        state = project(state, read_facts(event), old_mapping, 1).state
+    hidden = project(None, read_facts(opened("CSR-1", "csr", status="registration")), old_mapping, 1)
+    assert hidden.state is None
+    states: dict = {}
+    carried = _carry_forward({"Q-1": StoredProjection(state, 3)}, states, new_mapping, 2)
+    assert carried == 1 and states["Q-1"].record.portal_status == "Awaiting Feedback"
+    assert (states["Q-1"].record.version, states["Q-1"].record.generation) == (2, 2)
