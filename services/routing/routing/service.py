@@ -9,9 +9,9 @@ from typing import Any
 import structlog
 
 from intake.core import Lifecycle
-from routing.core.resolve import Decision, resolve
+from routing.core.resolve import Decision, reroute_trigger, resolve
 from routing.core.rules import ROUTING_ACTOR_ID, RuleSet, parse_rule_set
-from routing.core.view import CaseView, already_applied, apply_event
+from routing.core.view import CAUSE_SET, CaseView, already_applied, apply_event
 from routing.ports.store import RoutingStore
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.directory import Directory
@@ -87,10 +87,16 @@ class RoutingService:
 
     async def _decide(self, view: CaseView, trigger: str) -> Decision | None:
         rules = await self._rules.get()
+        at = reroute_trigger(rules, view) if trigger == CAUSE_SET else trigger
+        if at is None:
+            return None
         owner = await self._store.account_owner(view.account_id) or view.account_owner
         people = sorted({p.id for p in self._directory.people})
         load = await self._store.open_load(people)
-        return resolve(rules, view, trigger, self._directory, lambda ps: {p: load.get(p, 0) for p in ps}, owner)
+        decision = resolve(rules, view, at, self._directory, lambda ps: {p: load.get(p, 0) for p in ps}, owner)
+        if decision and trigger == CAUSE_SET:
+            decision.why = f"cause set while waiting in queue {view.queue}; {decision.why}"
+        return decision
 
     def _entries(self, view: CaseView, event: CloudEvent, decision: Decision | None) -> list[OutboxEntry]:
         if decision is None or (decision.assignee is None and decision.queue is None):

@@ -194,3 +194,25 @@ async def test_unreadable_routing_command_is_refused(harness, settings):
     await broker.publish(json.dumps(bad).encode(), settings.routing_commands_topic, key=b"mary")
     (rejection,) = seen["rejections"]
     assert rejection["data"]["code"] == "invalid" and rejection["data"]["command_id"] == "b1"
+
+
+async def test_triaged_claim_routed_once_its_cause_is_set(harness, settings, store):
+    broker, seen = harness
+    topic = settings.topics.case_events
+    await send(broker, topic, opened("CL-7"))
+    await send(broker, topic, event("case.assigned", "CL-7", 2, queue="claims-triage"))
+    change = {"field": "cause", "before": None, "after": "technical"}
+    await send(broker, topic, event("case.updated", "CL-7", 3, command_type="case.update", changes=[change]))
+    triage, reroute = seen["commands"]
+    assert reroute["data"]["assignee"] == "paula" and reroute["data"]["queue"] == "production"
+    assert "cause set while waiting in queue claims-triage; claim at opening with cause technical" in reroute["data"]["comment"]
+
+
+async def test_cause_change_of_a_taken_claim_changes_nothing(harness, settings):
+    broker, seen = harness
+    topic = settings.topics.case_events
+    await send(broker, topic, opened("CL-8", cause="logistics"))
+    await send(broker, topic, event("case.assigned", "CL-8", 2, assignee="leo", queue="logistics"))
+    change = {"field": "cause", "before": "logistics", "after": "technical"}
+    await send(broker, topic, event("case.updated", "CL-8", 3, command_type="case.update", changes=[change]))
+    assert len(seen["commands"]) == 1

@@ -162,3 +162,13 @@ async def test_rules_upsert_invalid_refused_then_newer_in_force(wire, routing, r
     assert (await wait_routed(j))["assignee"] == "leo"
     (decision,) = http(routing, f"/cases/{j.case_id}/routing")["decisions"]
     assert decision["comment"].startswith("routing rules v2, rule claim-logistics: ")
+
+
+async def test_routing_crash_loses_no_decision_and_repeats_none(wire, routing):  # noqa: F811
+    routing.kill()  # SIGKILL: no graceful shutdown
+    j = Journey(wire, "claim")
+    await j.ok("case.open", "carl", **opening("claim", cause="technical"))  # opened while routing is down
+    routing.start()
+    assert (await wait_routed(j))["assignee"] == "paula"
+    await wire.reader.quiet(3)  # replays after the restart must not assign again
+    assert len(routed(j)) == 1 and len(http(routing, f"/cases/{j.case_id}/routing")["decisions"]) == 1

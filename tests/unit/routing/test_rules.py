@@ -121,3 +121,29 @@ def test_missing_queue_refused() -> None:
 ])
 def test_invalid_rule_sets_refused(mutate, expected: str) -> None:
     assert expected in broken(mutate)
+
+
+def test_most_specific_rule_wins_over_file_order() -> None:
+    raw = copy.deepcopy(RAW)
+    raw["rules"] += [
+        {"id": "tech-no", "case_type": "claim", "at": "opened", "match": {"cause": "technical", "country": "NO"},
+         "to": {"person": "john"}},
+        {"id": "tech-no-acc", "case_type": "claim", "at": "opened",
+         "match": {"cause": "technical", "country": "NO", "account_id": "ACC-1001"}, "to": {"person": "nina"}},
+        {"id": "tech-line", "case_type": "claim", "at": "opened", "match": {"cause": "technical", "product_line": "led"},
+         "to": {"role": "quality"}},
+    ]
+    rules = parse_rule_set(raw, DIRECTORY)
+    assert resolve(rules, case("claim", cause="technical", country="NO"), "opened", DIRECTORY, no_load).rule_id == "tech-no-acc"
+    other = CaseView(case_id="C-2", case_type="claim", gbu="marine", account_id="ACC-9", status="new",
+                     cause="technical", country="NO")
+    assert resolve(rules, other, "opened", DIRECTORY, no_load).assignee == "john"
+    d = resolve(rules, case("claim", cause="technical", product_line="led"), "opened", DIRECTORY, no_load)
+    assert (d.rule_id, d.assignee) == ("tech-line", "john")  # the only holder of role quality
+    assert resolve(rules, case("claim", cause="technical", country="SE"), "opened", DIRECTORY, no_load).rule_id == "claim-technical"
+
+
+def test_ambiguous_rules_refused() -> None:
+    msg = broken(lambda r: r["rules"].append({"id": "dup", "case_type": "claim", "at": "opened",
+                                              "match": {"cause": "technical"}, "to": {"person": "leo"}}))
+    assert "rule dup: same case type, trigger and conditions as rule claim-technical" in msg

@@ -92,6 +92,13 @@ def _apply(rules: RuleSet, rule: Rule, assignee: str | None, why: str) -> Decisi
                     team_role=rule.team_role if assignee else None, why=why)
 
 
+def reroute_trigger(rules: RuleSet, case: CaseView) -> str | None:
+    """`opened` when a case whose cause was just set still waits, unassigned, in its fallback queue."""
+    fallback = next((r for r in rules.candidates(case.case_type, "opened") if r.fallback), None)
+    waiting = case.assignee is None and fallback is not None and case.queue == fallback.to.queue
+    return "opened" if waiting and case.is_open else None
+
+
 def resolve(rules: RuleSet, case: CaseView, on: str, directory: Directory, load: Load,
             owner: str | None = None) -> Decision | None:
     """The decision for `case` at trigger `on` (None: no rule concerns it); `owner` = its account's owner."""

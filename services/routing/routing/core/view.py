@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from intake.core import Lifecycle
 
 OPENED = "opened"
+CAUSE_SET = "cause_set"  # a cause given after opening: a triaged case may now be routed
 
 
 class CaseView(BaseModel):
@@ -87,6 +88,7 @@ def apply_event(view: CaseView | None, type_: str, data: dict[str, Any], event_i
         for change in data.get("changes") or []:
             if change.get("field") == "cause":
                 view.cause = change.get("after")
+                trigger = CAUSE_SET if view.cause else None
             elif change.get("field") == "fields.product_line":
                 view.product_line = change.get("after")
     elif type_ == "case.team_member_added":
