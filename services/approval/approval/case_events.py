@@ -23,6 +23,8 @@ class CaseEventHandler:
         if event.type not in FOLLOWED or not event.subject:
             return "ignored"
         if event.type == "case.opened":
+            if not self._core.rules.steps_by_type.get((event.data.get("case") or {}).get("case_type", "")):
+                return "ignored"  # a case type that never asks for approval: nothing to remember
             return await self._core.apply(event.subject, lambda s: self._opened(s, event), event)
         return await self._core.apply(event.subject, lambda s: self._status_changed(s, event), event)
 

@@ -199,3 +199,32 @@ async def test_rules_upsert_valid_and_invalid(h):
     await h.case_event(pending("C-9", gbu="packaging"))  # version 2 in force: csr-default now asks nina
     req = h.events("approval.requested")[-1]["data"]
     assert (req["approver"], req["rule_set_version"]) == ("nina", 2)
+
+
+async def test_case_opened_keeps_rule_facts_only_for_types_with_approvals(h):
+    snapshot = {"case_type": "csr", "gbu": "marine", "account_id": "ACC-1001", "fields": {"product_line": "LED"},
+                "account": {"country": "NO"}}
+    await h.case_event(event("case.opened", "C-10", {"case": snapshot}))
+    await h.case_event(event("case.opened", "C-11", {"case": {**snapshot, "case_type": "helpdesk"}}))
+    assert h.store.docs["C-10"]["state"]["facts"] == {"country": "NO", "product_line": "LED"}
+    assert "C-11" not in h.store.docs
+
+
+async def test_delegate_reassign_and_recall_commands(h):
+    await h.case_event(pending("C-12", to="approval_pending", step="final_approval"))
+    peter, john = {"id": "peter", "roles": []}, {"id": "john", "roles": []}
+    await h.cmd(command("approval.delegate", "C-12", {"step": "final_approval", "to": "sam", "actor": peter}))
+    assert h.events("approval.requested")[-1]["data"]["approver"] == "sam"
+    await h.cmd(command("approval.reassign", "C-12", {"step": "final_approval", "from": "john", "to": "nina",
+                                                      "actor": {"id": "ada", "roles": ["admin"]}}))
+    assert [(e["data"]["from"], e["data"]["to"]) for e in h.events("approval.reassigned")] == [("john", "nina")]
+    await h.cmd(decide("C-12", "john", step="final_approval"))
+    assert h.seen["rejections"][-1]["data"]["code"] == "forbidden"
+    await h.cmd(command("approval.recall", "C-12", {"actor": john}))
+    assert h.seen["rejections"][-1]["data"]["code"] == "forbidden"
+    await h.cmd(command("approval.recall", "C-12", {"comment": "wrong site", "actor": MARY}))
+    assert h.events("approval.recalled")[0]["data"]["by"] == "mary"
+    [record] = h.seen["commands"]
+    assert (record["data"]["decision"], record["data"]["comment"]) == ("reject", "Recalled by mary: wrong site")
+    await h.cmd(decide("C-12", "sam", step="final_approval"))
+    assert h.seen["rejections"][-1]["data"]["code"] == "not_found"
