@@ -10,6 +10,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from pydantic import Field
 
+from notifier.adapters.inbound.http import deliveries_route
 from notifier.adapters.outbound.mongo_store import MongoNotifierStore
 from notifier.adapters.outbound.smtp_sender import SmtpSender
 from notifier.core.render import Renderer
@@ -85,8 +86,9 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
                 await task
         await client.close()
 
+    # SMTP is not a health check: while it is down the notifier keeps accepting work and retries.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)},
-                      after_startup=[start_background], on_shutdown=[stop])
+                      routes=[("/deliveries", deliveries_route(store))], after_startup=[start_background], on_shutdown=[stop])
 
 
 def main() -> None:

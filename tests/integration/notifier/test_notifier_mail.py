@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import json
 import re
 import threading
 import urllib.request
@@ -133,6 +134,10 @@ async def test_the_same_event_delivered_twice_sends_once(notifier, smtp, approva
         await reader.quiet(2)
         assert len(of_case(smtp.messages(), case_id)) == 1
         assert len(of_type(reader.records, "notification.sent", case_id)) == 1
+    with urllib.request.urlopen(f"{notifier.url}/deliveries?case_id={case_id}", timeout=5) as resp:
+        (delivery,) = json.loads(resp.read())
+    assert (delivery["recipient"], delivery["state"], delivery["attempts"]) == ("john", "sent", 1)
+    assert delivery["event_id"] == event["id"] and "text" not in delivery["mail"]
 
 
 async def test_smtp_outage_loses_nothing_and_sends_each_once(notifier, smtp, approvals_site, settings):
@@ -168,7 +173,7 @@ async def test_refused_recipient_fails_and_is_dead_lettered_while_others_go_out(
         assert sorted(r.topic for r in failed) == sorted([topics.notification_events, topics.dlq(topics.notification_events)])
         data = of_type(failed, "notification.failed")[0]["data"]
         assert data["email"] == REFUSED and data["permanent"] is True and "550" in data["error"]
-        assert of_type(reader.records, "notification.sent", ok_case)
+        await reader.wait_for(lambda rs: of_type(rs, "notification.sent", ok_case), timeout=60)
         assert not of_case(smtp.messages(), refused_case)
 
 

@@ -85,3 +85,10 @@ def test_one_mail_per_person_first_rule_wins_and_filters_apply():
 
 def test_no_case_file_means_no_case_roles():
     assert who("case.closed", ev("inactive", "frank", reason="x"), None) == []
+
+
+def test_odd_case_event_payloads_never_break_the_case_file():
+    file = apply(None, "case.opened", {"case_id": "C-9", "case": "not a snapshot", "status": 3})
+    file = apply(file, "case.updated", {"case_id": "C-9", "changes": "nope"})
+    file = apply(file, "case.team_member_added", {"case_id": "C-9"})
+    assert (file.case_id, file.requester, file.team, file.status) == ("C-9", None, {}, None)

@@ -29,22 +29,23 @@ def apply(file: CaseFile | None, event_type: str, data: dict[str, Any]) -> CaseF
     current = file or CaseFile(case_id=str(data.get("case_id")))
     changes: dict[str, Any] = {}
     for key in ("case_type", "status"):
-        if data.get(key):
+        if isinstance(data.get(key), str) and data[key]:
             changes[key] = data[key]
     if isinstance(data.get("version"), int) and data["version"] >= current.version:
         changes["version"] = data["version"]
     if event_type == "case.opened":
-        case = data.get("case") or {}
+        case = data.get("case") if isinstance(data.get("case"), dict) else {}
         changes.update(subject=case.get("subject"), requester=_actor_id(case.get("created_by")),
                        assignee=case.get("assignee"))
-        team = {m["person_id"]: m.get("role", "") for m in case.get("team", []) if isinstance(m, dict) and m.get("person_id")}
+        members = case.get("team") if isinstance(case.get("team"), list) else []
+        team = {m["person_id"]: m.get("role", "") for m in members if isinstance(m, dict) and m.get("person_id")}
         changes["team"] = {**current.team, **team}
     elif event_type == "case.assigned":
         changes["assignee"] = data.get("assignee")
     elif event_type == "case.team_member_added" and data.get("person_id"):
         changes["team"] = {**current.team, data["person_id"]: data.get("role", "")}
     elif event_type == "case.updated":
-        for change in data.get("changes", []):
+        for change in data.get("changes") if isinstance(data.get("changes"), list) else []:
             if isinstance(change, dict) and change.get("field") == "subject":
                 changes["subject"] = change.get("after")
     return current.model_copy(update=changes)

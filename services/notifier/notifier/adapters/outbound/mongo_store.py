@@ -90,9 +90,11 @@ class MongoNotifierStore:
         """Drop published outcome events."""
         await self.outbox.mark_published(delivery_id, entry_ids)
 
-    async def count(self, **query: Any) -> int:
-        """How many deliveries match (for checks and tests)."""
-        return await self.deliveries.count_documents(query)
+    async def for_case(self, case_id: str) -> list[dict[str, Any]]:
+        """Deliveries of a case, oldest first, without mail bodies or outbox (the read side)."""
+        cursor = self.deliveries.find({"case_id": case_id}, {"mail.text": 0, "mail.html": 0, "outbox": 0}).sort(
+            "created_at", 1)
+        return [{**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]} async for doc in cursor]
 
 
 def _delivery(doc: dict[str, Any]) -> Delivery:
