@@ -32,6 +32,8 @@ from shared.runtime import mongo
 from shared.runtime.app import create_broker
 from shared.runtime.outbox import OutboxEntry, Publisher
 
+SWITCH_GRACE = 1.0
+
 
 @dataclass
 class Report:
@@ -68,12 +70,15 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None)
             end = await events.end()
             states, count = await _replay(events.read(None, end), mapping, generation.number)
             old = await store.all(previous.number) if previous else {}
+            for case_id, stored in old.items():  # what the customer was queued to see is what they see
+                await service.flush(previous.number, case_id, stored.outbox)  # type: ignore[union-attr]
             carried = _carry_forward(old, states, mapping, generation.number)
             items = [_compare(service, state, old.get(case_id).state if case_id in old else None)
                      for case_id, state in states.items()]
             await store.insert_many(generation.number, items)
             await store.switch(generation)
             log.info("rebuild.switched", generation=generation.number, previous=previous and previous.number)
+            await asyncio.sleep(SWITCH_GRACE)  # events the live service is applying to the old generation land first
             caught_up = 0
             async for event in events.read(end, await events.end()):  # what the live service saw meanwhile
                 facts = _facts(event)

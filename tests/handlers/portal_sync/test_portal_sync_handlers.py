@@ -238,3 +238,35 @@ def test_rebuild_carries_forward_cases_whose_events_have_expired():
     carried = _carry_forward({"Q-1": StoredProjection(state, 3)}, states, new_mapping, 2)
     assert carried == 1 and states["Q-1"].record.portal_status == "Awaiting Feedback"
     assert (states["Q-1"].record.version, states["Q-1"].record.generation) == (2, 2)
+
+
+async def test_a_switch_during_a_write_publishes_what_the_new_generation_says(settings, store):
+    changed = DEFAULT_MAPPING.read_text().replace("version: 1", "version: 2", 1).replace(
+        "waiting_for_feedback: Awaiting Feedback", "waiting_for_feedback: In Progress")
+
+    class SwitchingStore(MemoryProjectionStore):
+        async def save(self, generation, state, expected_rev, outbox):  # a rebuild switches right after this write
+            saved = await super().save(generation, state, expected_rev, outbox)
+            if generation == 1 and state.record.version == 2:
+                await self.switch(Generation(2, changed, 2))
+            return saved
+
+    racing = SwitchingStore()
+    await racing.activate_first(DEFAULT_MAPPING.read_text(), 1)
+    broker = KafkaBroker()
+    register(broker, settings, racing, known_statuses())
+    records = []
+
+    async def raw(msg):
+        return msg.body
+
+    @broker.subscriber(settings.topics.portal_case_status, decoder=raw)
+    async def portal(body: bytes) -> None:
+        records.append(json.loads(body)["data"])
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await send(test_broker, settings, opened("Q-5", "quotation"))
+        await send(test_broker, settings, moved("Q-5", "quotation", "new", "waiting_for_feedback", 2))
+    assert [(r["portal_status"], r["generation"]) for r in records] == [("In Progress", 1), ("In Progress", 2)]
+    (stale,) = racing.docs[1]["Q-5"].outbox  # "Awaiting Feedback" computed for the old generation: never published
+    assert json.loads(stale.payload)["data"]["portal_status"] == "Awaiting Feedback"
