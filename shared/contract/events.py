@@ -70,6 +70,7 @@ class CaseAssigned(CaseEvent):
     queue: str | None = Field(None, description="New queue.")
     previous_assignee: str | None = Field(None, description="Previous responsible person.")
     previous_queue: str | None = Field(None, description="Previous queue.")
+    comment: str | None = Field(None, description="Why, e.g. the routing rule that matched.")
 
 
 class CaseClosed(CaseEvent):

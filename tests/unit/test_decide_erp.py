@@ -21,6 +21,8 @@ def test_available_taken_transferred_closed(case_type):
     other_id = other["id"] if isinstance(other, dict) else {"agent2": "agent.ann", "rep2": "rep.sam"}[other]
     j.ok("case.assign", me, assignee=other_id, comment="on holiday")  # give to a colleague
     assert (j.status, j.case.assignee) == ("open", other_id) and j.status_changes() == []
+    assert j.case.history[-1].comment == "on holiday"  # why, kept in the case history
+    assert j.events[-1][1].comment == "on holiday"
     j.ok("case.assign", other, queue="support-l2")  # send to another service
     assert (j.status, j.case.assignee, j.case.queue) == ("available", None, "support-l2")
     j.no("case.assign", other, "invalid", queue="support-l2")

@@ -122,6 +122,8 @@ class HistoryEntry(_Part):
     command_id: str
     command_type: str
     changes: list[FieldChange] = Field(default_factory=list)
+    # The command's own comment (why: e.g. the routing or approval rule that matched), when it has one.
+    comment: str | None = None
 
 
 class ApprovalEntry(_Part):

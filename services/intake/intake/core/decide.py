@@ -110,7 +110,8 @@ def decide(case: Case | None, command: CloudEvent, *, now: datetime, account: Ac
     for step in steps:
         ctx.emit_step(step)
     new = ctx.case
-    record(ctx.before, new, actor_id=ctx.actor.id, command_id=command.id, command_type=command.type, at=now)
+    record(ctx.before, new, actor_id=ctx.actor.id, command_id=command.id, command_type=command.type, at=now,
+           comment=getattr(data, "comment", None))
     new.version = 1 if ctx.before is None else ctx.before.version + 1
     new.updated_at = now
     for hook in ctx.post:

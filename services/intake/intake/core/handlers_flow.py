@@ -85,7 +85,8 @@ def assign(ctx: Ctx) -> Refused | None:
         c.queue = d.queue if d.queue is not None else c.queue
     if (c.assignee, c.queue) == previous:
         return refuse("invalid", f"The {ctx.lc.label} is already assigned that way.")
-    ctx.emit("case.assigned", assignee=c.assignee, queue=c.queue, previous_assignee=previous[0], previous_queue=previous[1])
+    ctx.emit("case.assigned", assignee=c.assignee, queue=c.queue, previous_assignee=previous[0],
+             previous_queue=previous[1], comment=d.comment)
     return None
 
 

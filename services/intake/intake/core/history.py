@@ -42,10 +42,10 @@ def diff(before: Case | None, after: Case) -> list[FieldChange]:
     return changes
 
 
-def record(before: Case | None, after: Case, *, actor_id: str, command_id: str, command_type: str, at: datetime) -> list[FieldChange]:
+def record(before: Case | None, after: Case, *, actor_id: str, command_id: str, command_type: str, at: datetime,
+           comment: str | None = None) -> list[FieldChange]:
     """Append the history entry of this command to `after`; returns the changes."""
     changes = diff(before, after)
-    after.history.append(
-        HistoryEntry(at=at, actor_id=actor_id, command_id=command_id, command_type=command_type, changes=changes)
-    )
+    after.history.append(HistoryEntry(at=at, actor_id=actor_id, command_id=command_id, command_type=command_type,
+                                      changes=changes, comment=comment))
     return changes
