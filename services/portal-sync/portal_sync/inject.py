@@ -14,7 +14,7 @@ from portal_sync.adapters.outbound.mongo_store import ActiveOutbox, MongoProject
 from portal_sync.core import load_mapping
 from portal_sync.messages import CustomerMessages
 from portal_sync.ports.store import ProjectionStore
-from portal_sync.service import ProjectionService
+from portal_sync.service import DeadLetter, ProjectionService
 from portal_sync.settings import PortalSyncSettings
 from shared.contract import catalog
 from shared.contract.envelope import CloudEvent
@@ -28,7 +28,7 @@ from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
 
 
-def dead_letterer(broker: KafkaBroker, topic: str):  # noqa: ANN201
+def dead_letterer(broker: KafkaBroker, topic: str) -> DeadLetter:
     """A readable event we cannot project goes to `<topic>.dlq` as received, the reason in headers."""
 
     async def dead_letter(event: CloudEvent, error: str) -> None:

@@ -66,7 +66,7 @@ class ProjectionService:
             entries = [self.record_entry(outcome.state, facts.event_id, cause)] if outcome.publish else []
             if await self._store.save(generation.number, outcome.state, stored.rev if stored else None, entries):
                 current = await self._store.active()
-                if current is not None and current.number > generation.number:
+                if current is not None and current.number != generation.number:
                     # A rebuild switched meanwhile: its generation (and mapping) decides what the customer sees,
                     # so this record, computed for the old one, is never published.
                     return await self.apply(current, self.mapping_of(current), facts, cause)
