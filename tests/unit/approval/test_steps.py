@@ -105,10 +105,13 @@ def test_reassign_by_the_manager_or_a_reassigner_role():
     assert [t for t, _ in out.events] == ["approval.reassigned", "approval.requested"]
     assert out.state.current.slots[0].approver == "nina" and out.state.current.slots[0].reassigned_from == "john"
     assert decide(out.state, "pre_approval", "john", "approve", None, NOW).code == "forbidden"
-    # carl's manager is clara in the directory
-    carl = open_step(case("claim"), "approval", "A-2", "mary", NOW, rules(), DIRECTORY, {}, LINKER).state
-    moved = reassign(carl, "approval", "peter", [], "peter", "carl", None, DIRECTORY, [], LINKER)
-    assert moved.code == "forbidden"  # peter has no manager: only reassigner roles may move his steps
+    # peter has no manager in the directory: only reassigner roles may move his part
+    claim = open_step(case("claim"), "approval", "A-2", "mary", NOW, rules(), DIRECTORY, {}, LINKER).state
+    assert reassign(claim, "approval", "clara", [], "peter", "carl", None, DIRECTORY, [], LINKER).code == "forbidden"
+    # sam (acting for john) reports to peter: peter may move sam's part
+    handed = delegate(state, "pre_approval", "john", "sam", None, DIRECTORY, LINKER).state
+    moved = reassign(handed, "pre_approval", "peter", [], "sam", "nina", None, DIRECTORY, [], LINKER)
+    assert moved.state.current.slots[0].approver == "nina" and moved.state.current.slots[0].acting is None
 
 
 def test_recall_by_the_submitter_only():
