@@ -73,8 +73,10 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
     relay = OutboxRelay([store.outbox], Publisher(broker), settings.outbox_sweep_seconds)
     tasks: list[asyncio.Task] = []
 
-    async def start_background() -> None:
+    async def prepare() -> None:
         await store.ensure_indexes()
+
+    async def start_background() -> None:
         await relay.sweep(grace=0)  # publish outcomes a crash left behind
         tasks.append(asyncio.create_task(relay.run()))
         tasks.append(asyncio.create_task(dispatcher.run()))  # also retries pendings a crash left behind
@@ -88,7 +90,7 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
 
     # SMTP is not a health check: while it is down the notifier keeps accepting work and retries.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)},
-                      routes=[("/deliveries", deliveries_route(store))], after_startup=[start_background], on_shutdown=[stop])
+                      routes=[("/deliveries", deliveries_route(store))], on_startup=[prepare], after_startup=[start_background], on_shutdown=[stop])
 
 
 def main() -> None:
