@@ -26,11 +26,15 @@ class TopicSpec:
 def topic_specs(topics: Topics) -> list[TopicSpec]:
     """Every topic of the contract plus its dead-letter topic."""
     hot = {topics.case_commands, topics.case_events, topics.approval_commands, topics.approval_events}
-    compacted = {topics.portal_case_status: {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}}
+    configs = {
+        topics.portal_case_status: {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+        # The case event log is kept for ever: projections (portal-sync) are rebuilt from its beginning.
+        topics.case_events: {"retention.ms": "-1"},
+    }
     specs = []
     for name in topics.model_dump().values():
         partitions = HOT_PARTITIONS if name in hot else COLD_PARTITIONS
-        specs.append(TopicSpec(name, partitions, compacted.get(name, {})))
+        specs.append(TopicSpec(name, partitions, configs.get(name, {})))
         specs.append(TopicSpec(Topics.dlq(name), COLD_PARTITIONS))
     return specs
 
