@@ -30,12 +30,23 @@ def create_broker(settings: Settings) -> KafkaBroker:
     )
 
 
-def health_route(broker: KafkaBroker, checks: dict[str, HealthCheck]) -> Any:
-    """GET /health: 200 with each dependency's state when all are up, 503 otherwise."""
+class Readiness:
+    """Set once every start-up hook has run, so /health never says ready too early."""
 
-    @get(description="Liveness and readiness: the broker and every store answer.")
+    def __init__(self) -> None:
+        self.ready = False
+
+    async def mark_ready(self) -> None:
+        """The last after-startup hook."""
+        self.ready = True
+
+
+def health_route(broker: KafkaBroker, checks: dict[str, HealthCheck], readiness: Readiness | None = None) -> Any:
+    """GET /health: 200 with each dependency's state when started and all are up, 503 otherwise."""
+
+    @get(description="Liveness and readiness: started, and the broker and every store answer.")
     async def health(scope: Any) -> AsgiResponse:  # noqa: ARG001
-        results = {"kafka": await broker.ping(timeout=3)}
+        results = {"started": readiness is None or readiness.ready, "kafka": await broker.ping(timeout=3)}
         for name, check in checks.items():
             results[name] = await check()
         body = ",".join(f'"{k}":"{"up" if v else "down"}"' for k, v in results.items())
@@ -55,12 +66,13 @@ def create_app(
     on_shutdown: Sequence[Callable[..., Any]] = (),
 ) -> AsgiFastStream:
     """The FastStream app of a service, with /health and any read-model routes."""
+    readiness = Readiness()
     return AsgiFastStream(
         broker,
-        asgi_routes=[("/health", health_route(broker, checks or {})), *routes],
+        asgi_routes=[("/health", health_route(broker, checks or {}, readiness)), *routes],
         logger=library_logger("runtime.app"),
         on_startup=list(on_startup),
-        after_startup=list(after_startup),
+        after_startup=[*after_startup, readiness.mark_ready],
         on_shutdown=list(on_shutdown),
     )
 
