@@ -184,7 +184,8 @@ class CaseRecordSatisfaction(_Command):
 class CaseRecordApproval(_Command):
     """`case.record_approval`: an approval decision, sent by the approval service (`system:approval`)."""
 
-    decision: Literal["approve", "reject"] = Field(description="The approver's decision.")
+    decision: Literal["approve", "reject", "recall"] = Field(
+        description="The step's outcome: approved, rejected, or recalled (the submitter withdrew the request).")
     step: str = Field(min_length=1, description="Approval step decided, e.g. `approval`, `pre_approval`, `final_approval`.")
     approver: str = Field(min_length=1, description="Person who decided.")
     comment: str | None = Field(None, description="The approver's comment.")

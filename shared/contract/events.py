@@ -133,7 +133,7 @@ class ApprovalRecorded(CaseEvent):
     """`case.approval_recorded`: an approval decision was recorded."""
 
     step: str = Field(description="Approval step.")
-    decision: Literal["approve", "reject"] = Field(description="Decision.")
+    decision: Literal["approve", "reject", "recall"] = Field(description="Decision (recall: the submitter withdrew).")
     approver: str = Field(description="Who decided.")
     comment: str | None = Field(None, description="Comment.")
 

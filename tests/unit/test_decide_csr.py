@@ -129,3 +129,20 @@ def test_inactive_only_from_implemented():
     j.no("case.close", "mary", "transition_not_allowed", reason="no_longer_valid")
     j.no("case.set_status", "frank", "transition_not_allowed", status="implemented")
     j.no("case.close", "mary", "invalid", reason="completed")
+
+
+def test_recalled_requests_go_back_to_where_they_were_submitted_from():
+    j = registered()
+    j.ok("case.add_product", "mary", product_id="P-1")
+    j.ok("case.submit", "mary")
+    j.ok("case.record_approval", "approval", decision="recall", step="pre_approval", approver="mary")
+    assert j.status == "registration" and j.case.approval_history[-1].decision == "recall"
+    assert j.status_changes()[-1] == ("pending_pre_approval", "registration", "automatic")
+    j.ok("case.submit", "mary")
+    j.ok("case.record_approval", "approval", decision="approve", step="pre_approval", approver="john")
+    j.ok("case.record_assessment", "frank", feasibility_conclusion="ok")
+    j.ok("case.submit", "frank")
+    j.ok("case.record_approval", "approval", decision="recall", step="final_approval", approver="frank")
+    assert j.status == "under_assessment"
+    j.no("case.record_approval", "approval", "transition_not_allowed", decision="recall", step="final_approval",
+         approver="frank")  # nothing pending any more

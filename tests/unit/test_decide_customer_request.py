@@ -110,3 +110,10 @@ def test_sample_request_is_refused_as_case_but_recorded_on_case():
     assert j.types() == ["case.sample_requested"]
     assert [s.product_id for s in j.case.sample_requests] == ["P-77"]
     assert j.case.sample_requests[0].requested_by == "carl"
+
+
+def test_recalled_request_is_open_again():
+    j = opened("customer_request", "carl", fields=CR)
+    j.ok("case.submit", "carl")
+    j.ok("case.record_approval", "approval", decision="recall", step="approval", approver="carl")
+    assert j.status == "open" and j.status_changes()[-1] == ("pending_approval", "open", "automatic")

@@ -123,3 +123,11 @@ def test_commands_that_do_not_apply_to_a_type_are_invalid():
     assert "does not apply" in r.reason
     j2 = opened("claim", "customer")
     j2.no("case.place_order", "seller", "invalid", order_reference="x")
+
+
+def test_recalled_claim_approval_is_back_in_progress():
+    j = opened("claim", "customer", cause="logistics")
+    j.ok("case.set_status", "seller", status="in_progress")
+    j.ok("case.submit", "seller")
+    j.ok("case.record_approval", "approval", decision="recall", step="approval", approver="seller.ingrid")
+    assert j.status == "in_progress" and j.case.approval_history[-1].decision == "recall"

@@ -225,6 +225,6 @@ async def test_delegate_reassign_and_recall_commands(h):
     await h.cmd(command("approval.recall", "C-12", {"comment": "wrong site", "actor": MARY}))
     assert h.events("approval.recalled")[0]["data"]["by"] == "mary"
     [record] = h.seen["commands"]
-    assert (record["data"]["decision"], record["data"]["comment"]) == ("reject", "Recalled by mary: wrong site")
+    assert (record["data"]["decision"], record["data"]["comment"]) == ("recall", "Recalled by mary: wrong site")
     await h.cmd(decide("C-12", "sam", step="final_approval"))
     assert h.seen["rejections"][-1]["data"]["code"] == "not_found"

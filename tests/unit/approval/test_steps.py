@@ -118,7 +118,7 @@ def test_recall_by_the_submitter_only():
     state = opened().state
     assert recall(state, None, "john", [], None, NOW).code == "forbidden"
     out = recall(state, None, "mary", ["sales_rep"], "wrong product", NOW)
-    assert out.state.current.status == "recalled" and out.settled[0] == "reject"
+    assert out.state.current.status == "recalled" and out.settled[0] == "recall"
     assert "Recalled by mary: wrong product" == out.settled[3]
     assert decide(out.state, "final_approval", "peter", "approve", None, NOW).code == "not_found"
 

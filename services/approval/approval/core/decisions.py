@@ -130,7 +130,7 @@ def reassign(state: CaseApprovals | None, step_name: str, actor: str, actor_role
 
 def recall(state: CaseApprovals | None, step_name: str | None, actor: str, actor_roles: list[str],
            comment: str | None, now: datetime) -> Outcome | Refusal:
-    """The submitter (or an admin) withdraws the open request; intake is told `reject` so the case moves on."""
+    """The submitter (or an admin) withdraws the open request; intake is told `recall`: back to before submit."""
     found = _find_open(state, step_name)
     if isinstance(found, Refusal):
         return found
@@ -147,7 +147,7 @@ def recall(state: CaseApprovals | None, step_name: str | None, actor: str, actor
     event = ("approval.recalled", {"case_id": new.case_id, "approval_id": step.approval_id, "step": step.step,
                                    "by": actor, "comment": comment})
     text = f"Recalled by {actor}" + (f": {comment}" if comment else "")
-    return Outcome(new, [event], ("reject", step.step, actor, text))
+    return Outcome(new, [event], ("recall", step.step, actor, text))
 
 
 def absence_started(state: CaseApprovals, absence: Absence, now: datetime, absences: dict[str, Absence],

@@ -132,7 +132,7 @@ class ApprovalEntry(_Part):
     at: datetime
     command_id: str
     step: str
-    decision: Literal["approve", "reject"]
+    decision: Literal["approve", "reject", "recall"]
     approver: str
     comment: str | None = None
     status_before: str

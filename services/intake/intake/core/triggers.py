@@ -25,6 +25,7 @@ TRIGGER_PHRASES: dict[str, str] = {
     "submitted_by_sales_rep": "be submitted",
     "approval_approved": "be approved",
     "approval_rejected": "be rejected by an approver",
+    "approval_recalled": "have its approval request recalled",
     "resolution_filled": "be resolved",
     "customer_message": "receive a customer message",
     "quote_requested": "get a quote request",
@@ -53,7 +54,8 @@ def triggers_for(command_type: str, data: BaseModel, actor: Actor, case: Case) -
         names = ("submitted_by_sales_rep", "submitted") if by_rep else ("submitted",)
         groups.append(TriggerGroup(names, required=True))
     elif command_type == "case.record_approval":
-        name = "approval_approved" if getattr(data, "decision") == "approve" else "approval_rejected"
+        name = {"approve": "approval_approved", "reject": "approval_rejected", "recall": "approval_recalled"}[
+            getattr(data, "decision")]
         groups.append(TriggerGroup((name,), required=True))
     elif command_type == "case.add_customer_message" and "customer" in actor.roles:
         groups.append(TriggerGroup(("customer_message",)))
