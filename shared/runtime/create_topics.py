@@ -49,9 +49,15 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replicat
         if missing:
             new = [NewTopic(s.name, s.partitions, replication, topic_configs=s.configs) for s in missing]
             try:
-                await admin.create_topics(new)
+                response = await admin.create_topics(new)
             except TopicAlreadyExistsError:
-                pass  # another service created them between our list and create
+                return []  # another service created them between our list and create
+            # Errors come back per topic in the response, not as exceptions.
+            failed = [(t[0], t[1], t[2] if len(t) > 2 else "") for t in response.topic_errors
+                      if t[1] not in (0, TopicAlreadyExistsError.errno)]
+            if failed:
+                raise RuntimeError("could not create topics: " + "; ".join(
+                    f"{name} (error {code}{': ' + msg if msg else ''})" for name, code, msg in failed))
         return [s.name for s in missing]
     finally:
         await admin.close()
