@@ -21,4 +21,4 @@ class CommandRejected(BaseModel):
     )
     reason: str = Field(description="What was wrong, in a sentence a person understands.")
     actor_id: str | None = Field(None, description="Who sent the command, when it could be read.")
-    rejected_at: datetime = Field(description="When intake refused it.")
+    rejected_at: datetime = Field(description="When the service refused it.")

@@ -11,7 +11,8 @@ import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 
-from shared.logging import library_logger
+from shared.logging import configure_logging, library_logger
+from shared.runtime.http import Route, Router
 from shared.settings import Settings
 
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -64,10 +65,11 @@ def create_app(
     on_startup: Sequence[Callable[..., Any]] = (),
     after_startup: Sequence[Callable[..., Any]] = (),
     on_shutdown: Sequence[Callable[..., Any]] = (),
-) -> AsgiFastStream:
-    """The FastStream app of a service, with /health and any read-model routes."""
+    http_routes: Sequence[Route] = (),
+) -> AsgiFastStream | Router:
+    """The FastStream app of a service, with /health; `http_routes` (with `{param}` templates) go in front of it."""
     readiness = Readiness()
-    return AsgiFastStream(
+    app = AsgiFastStream(
         broker,
         asgi_routes=[("/health", health_route(broker, checks or {}, readiness)), *routes],
         logger=library_logger("runtime.app"),
@@ -75,11 +77,18 @@ def create_app(
         after_startup=[*after_startup, readiness.mark_ready],
         on_shutdown=list(on_shutdown),
     )
+    return Router(app, http_routes) if http_routes else app
 
 
-def serve(app: AsgiFastStream, settings: Settings) -> None:
+def serve(app: Any, settings: Settings) -> None:
     """Run the app under uvicorn until SIGINT/SIGTERM, then stop consumers and flush producers."""
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
     )
     asyncio.run(uvicorn.Server(config).serve())
+
+
+def run(build: Callable[[Any], Any], settings: Settings) -> None:
+    """The body of every service's `main()`: configure logging, build the app for `settings`, serve it."""
+    configure_logging(settings.service_name, settings.log_level)
+    serve(build(settings), settings)

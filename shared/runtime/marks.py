@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Protocol
 
 import structlog
+
+from shared.runtime.background import Loop
 
 
 class BulkMarkable(Protocol):
@@ -24,10 +24,9 @@ class PublishedMarks:
     """
 
     def __init__(self, interval: float = 0.05) -> None:
-        self._interval = interval
         self._pending: dict[BulkMarkable, dict[str, list[str]]] = {}
         self.published: set[str] = set()
-        self._task: asyncio.Task | None = None
+        self._loop = Loop(self.flush, interval, "published-marks")
         self._log = structlog.get_logger().bind(component="published-marks")
 
     def add(self, store: BulkMarkable, owner_id: str, entry_ids: list[str]) -> None:
@@ -51,17 +50,9 @@ class PublishedMarks:
 
     async def start(self) -> None:
         """Flush in the background every `interval` seconds."""
-        self._task = asyncio.create_task(self._run())
+        await self._loop.start()
 
     async def stop(self) -> None:
         """Stop the background flush and write what is left."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
         await self.flush()
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            await self.flush()

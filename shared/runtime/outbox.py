@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -12,6 +10,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, Field
 
 from shared.contract.envelope import CloudEvent, now_utc
+from shared.runtime.background import Loop
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 
@@ -70,10 +69,9 @@ class OutboxRelay:
     """Background sweep that publishes entries left behind by a crash or a failed publish."""
 
     def __init__(self, stores: list[OutboxStore], publisher: Publisher, interval: float, grace: float = 5.0) -> None:
-        self._stores, self._publisher = stores, publisher
-        self._interval, self._grace = interval, grace
+        self._stores, self._publisher, self._grace = stores, publisher, grace
         self._log = structlog.get_logger().bind(component="outbox-relay")
-        self._task: asyncio.Task | None = None
+        self._loop = Loop(self.sweep, interval, "outbox-relay")
 
     async def sweep(self, grace: float | None = None) -> int:
         """Publish every entry older than the grace period; returns how many were sent."""
@@ -90,20 +88,8 @@ class OutboxRelay:
     async def start(self) -> None:
         """Publish what a crash left behind, before anything new, then keep sweeping in the background."""
         await self.sweep(grace=0)
-        self._task = asyncio.create_task(self.run())
+        await self._loop.start()
 
     async def stop(self) -> None:
         """Stop the background sweep."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def run(self) -> None:
-        """Sweep forever; errors are logged and retried at the next tick."""
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.sweep()
-            except Exception:  # a relay that dies silently would strand events; keep going
-                self._log.exception("outbox.sweep_failed")
+        await self._loop.stop()

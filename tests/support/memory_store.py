@@ -23,16 +23,39 @@ class _Outbox:
             self._set(owner, [e for e in self._get(owner) if e.id not in ids])
 
 
+class MemoryRefusals:
+    """In-memory RefusalStore (shared.runtime.refusals): refusal outboxes by command id."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, list[OutboxEntry]] = {}
+
+    async def outbox(self, command_id: str) -> list[OutboxEntry] | None:
+        found = self.docs.get(command_id)
+        return None if found is None else list(found)
+
+    async def record(self, command_id: str, entries: list[OutboxEntry]) -> bool:
+        if command_id in self.docs:
+            return False
+        self.docs[command_id] = list(entries)
+        return True
+
+    async def mark_published(self, owner_id: str, entry_ids: list[str]) -> None:
+        self.docs[owner_id] = [e for e in self.docs[owner_id] if e.id not in entry_ids]
+
+    async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
+        for owner, ids in marks.items():
+            await self.mark_published(owner, ids)
+
+
 class MemoryCaseStore:
     """Dicts instead of collections; compare-and-set on the version like the real one."""
 
     def __init__(self) -> None:
         self.cases: dict[str, dict[str, Any]] = {}
-        self.refusals: dict[str, list[OutboxEntry]] = {}
+        self.refusals = MemoryRefusals()
         self.accounts: dict[str, dict[str, Any]] = {}
         self.account_outboxes: dict[str, list[OutboxEntry]] = {}
         self.case_outbox = _Outbox(lambda o: self.cases[o]["outbox"], lambda o, v: self.cases[o].update(outbox=v))
-        self.refusal_outbox_store = _Outbox(self.refusals.__getitem__, self.refusals.__setitem__)
         self.account_outbox = _Outbox(self.account_outboxes.__getitem__, self.account_outboxes.__setitem__)
 
     async def get(self, case_id: str, command_id: str) -> StoredCase | None:
@@ -61,15 +84,6 @@ class MemoryCaseStore:
         doc.update(case={**case.model_dump(mode="json"), "history": history}, version=case.version)
         doc["applied"].append(command_id)
         doc["outbox"].extend(outbox)
-        return True
-
-    async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
-        return self.refusals.get(command_id)
-
-    async def record_refusal(self, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        if command_id in self.refusals:
-            return False
-        self.refusals[command_id] = list(outbox)
         return True
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:

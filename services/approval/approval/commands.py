@@ -26,21 +26,20 @@ class CommandHandler:
     async def handle(self, command: CloudEvent) -> str:
         """`accepted`, `rejected` or `duplicate`."""
         core = self._core
-        if await core.already_refused(command.id):
+        if await core.refusals.seen(command.id):
             return "duplicate"
         model = APPROVAL_COMMAND_TYPES.get(command.type)
         if not command.subject:
-            await core.refuse(command.id, "invalid", "An approval command needs a subject (the case id).",
-                              command=command)
+            await core.refuse(command, "invalid", "An approval command needs a subject (the case id).")
             return "rejected"
         if model is None:
-            await core.refuse(command.id, "invalid", f"Unknown approval command type {command.type!r}; known: "
-                              f"{', '.join(APPROVAL_COMMAND_TYPES)}.", command=command)
+            await core.refuse(command, "invalid", f"Unknown approval command type {command.type!r}; known: "
+                              f"{', '.join(APPROVAL_COMMAND_TYPES)}.")
             return "rejected"
         try:
             data: Any = model.model_validate(command.data)
         except ValidationError as exc:
-            await core.refuse(command.id, "invalid", describe_validation_error(exc, command.type), command=command)
+            await core.refuse(command, "invalid", describe_validation_error(exc, command.type))
             return "rejected"
         if command.type == "rules.upsert":
             return await self._rules_upsert(command, data)
@@ -91,11 +90,10 @@ class CommandHandler:
         elif data.start.tzinfo is None or data.end.tzinfo is None or data.end <= data.start:
             problem = "start and end must be timezone-aware and end after start."
         elif data.actor.id != data.person and "admin" not in data.actor.roles:
-            await core.refuse(command.id, "forbidden", "Only the person or an admin may set their absence.",
-                              command=command)
+            await core.refuse(command, "forbidden", "Only the person or an admin may set their absence.")
             return "rejected"
         if problem:
-            await core.refuse(command.id, "invalid", problem, command=command)
+            await core.refuse(command, "invalid", problem)
             return "rejected"
         absence = Absence(data.person, data.delegate, data.start, data.end)
         if not await core.store.put_absence(absence, command.id):
@@ -119,8 +117,8 @@ class CommandHandler:
             version = raw.get("version") if isinstance(raw, dict) and isinstance(raw.get("version"), int) else None
             refused = {"version": version, "version_in_force": in_force.version, "reasons": exc.reasons,
                        "by": data.actor.id}
-            await core.refuse(command.id, "invalid", "Rule set refused: " + "; ".join(exc.reasons) + ".",
-                              command=command, extra=[("approval.rules_refused", refused)])
+            await core.refuse(command, "invalid", "Rule set refused: " + "; ".join(exc.reasons) + ".",
+                              extra=[("approval.rules_refused", refused)])
             return "rejected"
         updated = {"version": rule_set.version, "previous_version": in_force.version,
                    "rule_count": len(rule_set.rules), "by": data.actor.id}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 
-from approval.adapters.inbound.http import TokenPaths, approval_routes
+from approval.adapters.inbound.http import approval_routes
 from approval.adapters.outbound.mongo_store import MongoApprovalStore
 from approval.case_events import CaseEventHandler
 from approval.commands import CommandHandler
@@ -27,6 +25,7 @@ from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, serve
 from shared.runtime.consumer import subscribe
+from shared.runtime.http import Router
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
 
@@ -70,34 +69,22 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> A
     return service
 
 
-def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> AsgiFastStream:
+def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> AsgiFastStream | Router:
     """The approval app on MongoDB."""
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoApprovalStore(db)
     service = register(broker, settings, store)
     relay = OutboxRelay(store.outboxes, Publisher(broker), settings.outbox_sweep_seconds)
-    tasks: list[asyncio.Task] = []
 
     async def prepare() -> None:
         await store.ensure_indexes()
         await service.core.rules.current()  # a newer set accepted before a restart stays in force
 
-    async def start_background() -> None:
-        await relay.sweep(grace=0)  # publish what a crash left behind before anything new
-        tasks.append(asyncio.create_task(relay.run()))
-        tasks.append(asyncio.create_task(service.scheduler.run()))
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await client.close()
-
     routes = approval_routes(store, service.core.linker, broker, settings.topics)
-    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routes=routes,
-                     on_startup=[prepare], after_startup=[start_background], on_shutdown=[stop])
+    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes, on_startup=[prepare],
+                     after_startup=[relay.start, service.scheduler.loop.start],  # relay first: a crash's leftovers
+                     on_shutdown=[service.scheduler.loop.stop, relay.stop, client.close])
     app.context.set_global("approval_service", service)
     return app
 
@@ -106,7 +93,7 @@ def main() -> None:
     """Entry point of `python -m approval`."""
     settings = ApprovalSettings(service_name="approval")
     configure_logging(settings.service_name, settings.log_level)
-    serve(TokenPaths(build(settings)), settings)  # type: ignore[arg-type]  # any ASGI app serves
+    serve(build(settings), settings)
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import structlog
@@ -11,6 +10,7 @@ from approval.commands import apply_absence
 from approval.core import fire_timers
 from approval.ports.store import Stored
 from approval.service import ApprovalCore
+from shared.runtime.background import Loop
 
 BATCH = 200
 
@@ -19,8 +19,9 @@ class Scheduler:
     """Scans due steps; safe to run in every replica (writes are compare-and-set, ids deterministic)."""
 
     def __init__(self, core: ApprovalCore, interval: float) -> None:
-        self._core, self._interval = core, interval
+        self._core = core
         self._log = structlog.get_logger().bind(component="approval-scheduler")
+        self.loop = Loop(self.tick, interval, "approval-scheduler", immediately=True)
 
     async def tick(self) -> int:
         """Fire everything due now; returns how many cases changed."""
@@ -40,12 +41,3 @@ class Scheduler:
         if changed:
             self._log.info("approval.timers_fired", cases=changed)
         return changed
-
-    async def run(self) -> None:
-        """Tick forever; a failed tick is logged and retried at the next one."""
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # a scheduler that dies silently would strand every timer
-                self._log.exception("approval.scheduler_failed")
-            await asyncio.sleep(self._interval)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from approval.core import CaseApprovals, Linker, Outcome, Refusal
 from approval.ports.store import ApprovalStore, Stored
 from approval.rulebook import RuleBook
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
-from shared.contract.rejections import REJECTION_TYPE, CommandRejected
 from shared.runtime.inbound import Malformed
-from shared.runtime.outbox import OutboxEntry, Publisher
+from shared.runtime.outbox import OutboxEntry, Publisher, flush
+from shared.runtime.refusals import RefusedCommand, Refusals
 from shared.settings import Topics
 
 SOURCE = "/services/approval"
@@ -34,6 +35,13 @@ class ApprovalCore:
         self.rules, self.linker, self.clock = rules, linker, clock
         self.directory = rules.directory
 
+    @cached_property
+    def refusals(self) -> Refusals:
+        """Refused commands, each recorded once in the store's `refusals` before it is published."""
+        store = self.store.refusals
+        return Refusals(store, self.topics.case_rejections, SOURCE,
+                        lambda command_id, entries: flush(command_id, entries, self.publisher, store), self.clock)
+
     async def apply(self, case_id: str, change: Change, cause: CloudEvent | None = None) -> str:
         """Run `change` on fresh state until its write wins; `accepted`, `duplicate`, `rejected` or `ignored`."""
         for _ in range(MAX_ATTEMPTS):
@@ -44,7 +52,7 @@ class ApprovalCore:
                 return "duplicate"
             if isinstance(result, Refusal):
                 assert cause is not None
-                await self.refuse(cause.id, result.code, result.reason, command=cause)
+                await self.refuse(cause, result.code, result.reason)
                 return "rejected"
             if result is None:
                 return "ignored"
@@ -74,43 +82,18 @@ class ApprovalCore:
             await self.publisher.publish(entries)
             await self.store.mark_published(case_id, [e.id for e in entries])
 
-    async def already_refused(self, command_id: str) -> bool:
-        """True (after republishing anything unsent) when this command was refused before."""
-        pending = await self.store.refusal_outbox(command_id)
-        if pending is None:
-            return False
-        await self._flush_refusal(command_id, pending)
-        return True
-
-    async def refuse(self, command_id: str, code: str, reason: str, *, command: CloudEvent | None = None,
-                     case_id: str | None = None, command_type: str | None = None, actor_id: str | None = None,
-                     extra: list[tuple[str, dict[str, Any]]] = ()) -> None:
-        """Exactly one rejection record for the command (plus `extra` events), then publish."""
-        if command is not None:
-            case_id, command_type = command.subject, command.type
-            actor = command.data.get("actor")
-            actor_id = actor.get("id") if isinstance(actor, dict) else None
-        record = CommandRejected(command_id=command_id, command_type=command_type, case_id=case_id, code=code,
-                                 reason=reason, actor_id=actor_id, rejected_at=self.clock())
-        subject = case_id or command_id
-        entries = [OutboxEntry.of(self.topics.case_rejections, new_event(
-            REJECTION_TYPE, subject, record, source=SOURCE, id_=derived_id(command_id, "rejected"), cause=command))]
-        entries += [OutboxEntry.of(self.topics.approval_events, new_event(
-            type_, subject, data, source=SOURCE, id_=derived_id(command_id, f"refused-{i}"), cause=command))
+    async def refuse(self, command: CloudEvent, code: str, reason: str,
+                     extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
+        """Exactly one rejection record for the command (plus `extra` approval events), then publish."""
+        subject = command.subject or command.id
+        entries = [OutboxEntry.of(self.topics.approval_events, new_event(
+            type_, subject, data, source=SOURCE, id_=derived_id(command.id, f"refused-{i}"), cause=command))
             for i, (type_, data) in enumerate(extra)]
-        if await self.store.record_refusal(command_id, entries):
-            await self._flush_refusal(command_id, entries)
+        await self.refusals.refuse(RefusedCommand.of(command), code, reason, entries)
 
     async def refuse_malformed(self, bad: Malformed) -> None:
         """A record we could not read as a command, but whose ids we could: refuse it `invalid`."""
-        assert bad.command_id
-        await self.refuse(bad.command_id, "invalid", bad.error, case_id=bad.case_id, command_type=bad.type,
-                          actor_id=bad.actor_id)
-
-    async def _flush_refusal(self, command_id: str, entries: list[OutboxEntry]) -> None:
-        if entries:
-            await self.publisher.publish(entries)
-            await self.store.mark_refusal_published(command_id, [e.id for e in entries])
+        await self.refusals.refuse(RefusedCommand.malformed(bad), "invalid", bad.error)
 
 
 def state_of(stored: Stored | None, case_id: str) -> CaseApprovals:

@@ -43,7 +43,7 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     publisher = Publisher(broker)
     marks = PublishedMarks()
     service = register(broker, settings, store, marks)
-    relay = OutboxRelay([store.case_outbox, store.refusal_outbox_store, store.account_outbox], publisher,
+    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox], publisher,
                         settings.outbox_sweep_seconds)
 
     async def prepare() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -13,10 +14,10 @@ from intake.ports.store import CaseStore
 from shared.contract.commands import COMMAND_TYPES
 from shared.contract.events import AccountUpserted
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
-from shared.contract.rejections import REJECTION_TYPE, CommandRejected
 from shared.runtime.inbound import Malformed, describe_validation_error
 from shared.runtime.marks import BulkMarkable, PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
+from shared.runtime.refusals import RefusedCommand, Refusals
 from shared.settings import Topics
 
 SOURCE = "/services/intake"
@@ -36,13 +37,17 @@ class IntakeService:
         self._store, self._publisher, self._topics, self._clock = store, publisher, topics, clock
         self._marks = marks
 
+    @cached_property
+    def _refusals(self) -> Refusals:
+        store = self._store.refusals
+        return Refusals(store, self._topics.case_rejections, SOURCE,
+                        lambda command_id, entries: self._flush(store, command_id, entries), self._clock)
+
     async def handle(self, command: CloudEvent) -> str:
         """Apply or refuse `command`; returns `accepted`, `rejected` or `duplicate`."""
         if command.type == ACCOUNT_UPSERT:
             return await self._upsert_account(command)
-        pending_refusal = await self._store.refusal_outbox(command.id)
-        if pending_refusal is not None:  # refused before: the first result stands
-            await self._flush(self._store.refusal_outbox_store, command.id, pending_refusal)
+        if await self._refusals.seen(command.id):  # refused before: the first result stands
             return "duplicate"
         for _ in range(MAX_ATTEMPTS):
             stored = await self._store.get(command.subject or "", command.id)
@@ -52,7 +57,7 @@ class IntakeService:
             outcome = decide(stored.case if stored else None, command, now=self._clock(),
                              account=await self._account_for(command))
             if isinstance(outcome, Refused):
-                await self.refuse(command.id, outcome.code, outcome.reason, command=command)
+                await self._refusals.refuse(RefusedCommand.of(command), outcome.code, outcome.reason)
                 return "rejected"
             entries = self._entries(command, outcome)
             if stored is None:
@@ -66,25 +71,7 @@ class IntakeService:
 
     async def refuse_malformed(self, bad: Malformed) -> None:
         """A record we could not read as a command, but whose ids we could: refuse it with `invalid`."""
-        assert bad.command_id
-        await self.refuse(bad.command_id, "invalid", bad.error, case_id=bad.case_id,
-                          command_type=bad.type, actor_id=bad.actor_id)
-
-    async def refuse(self, command_id: str, code: str, reason: str, *, command: CloudEvent | None = None,
-                     case_id: str | None = None, command_type: str | None = None,
-                     actor_id: str | None = None) -> None:
-        """Record exactly one rejection for the command, then publish it."""
-        if command is not None:
-            case_id, command_type = command.subject, command.type
-            actor = command.data.get("actor")
-            actor_id = actor.get("id") if isinstance(actor, dict) else None
-        record = CommandRejected(command_id=command_id, command_type=command_type, case_id=case_id, code=code,
-                                 reason=reason, actor_id=actor_id, rejected_at=self._clock())
-        event = new_event(REJECTION_TYPE, case_id or command_id, record, source=SOURCE,
-                          id_=derived_id(command_id, "rejected"), cause=command)
-        entries = [OutboxEntry.of(self._topics.case_rejections, event)]
-        if await self._store.record_refusal(command_id, entries):
-            await self._flush(self._store.refusal_outbox_store, command_id, entries)
+        await self._refusals.refuse(RefusedCommand.malformed(bad), "invalid", bad.error)
 
     def _entries(self, command: CloudEvent, outcome: Accepted) -> list[OutboxEntry]:
         now = self._clock()
@@ -105,12 +92,13 @@ class IntakeService:
         try:
             data: BaseModel = COMMAND_TYPES[ACCOUNT_UPSERT].model_validate(command.data)
         except ValidationError as exc:
-            await self.refuse(command.id, "invalid", describe_validation_error(exc, "account"), command=command)
+            reason = describe_validation_error(exc, "account")
+            await self._refusals.refuse(RefusedCommand.of(command), "invalid", reason)
             return "rejected"
         account: dict[str, Any] = data.model_dump(mode="json", exclude={"actor"})
         if command.subject != account["account_id"]:
-            await self.refuse(command.id, "invalid", "The subject of an account.upsert must be its account_id.",
-                              command=command)
+            await self._refusals.refuse(RefusedCommand.of(command), "invalid",
+                                        "The subject of an account.upsert must be its account_id.")
             return "rejected"
         upserted = AccountUpserted.model_validate(account)
         event = new_event("account.upserted", account["account_id"], upserted, source=SOURCE,

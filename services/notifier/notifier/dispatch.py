@@ -14,6 +14,7 @@ from notifier.outcomes import failed_entries, sent_entries
 from notifier.ports.sender import MailSender, SendError, Unreachable
 from notifier.ports.store import NotifierStore
 from shared.contract.envelope import now_utc
+from shared.runtime.background import Loop
 from shared.runtime.outbox import Publisher, flush
 from shared.settings import Topics
 
@@ -38,12 +39,13 @@ class Dispatcher:
         self._store, self._sender, self._publisher, self._topics = store, sender, publisher, topics
         self._policy, self._clock = policy, clock
         self._slots = asyncio.Semaphore(policy.concurrency)
-        self._woken = asyncio.Event()
         self._log = structlog.get_logger().bind(component="dispatcher")
+        # Started after start-up; its first sweep also retries pendings a crash left behind.
+        self.loop = Loop(self.drain, policy.sweep_seconds, "dispatcher")
 
     def wake(self) -> None:
         """New deliveries are waiting: look now rather than at the next tick."""
-        self._woken.set()
+        self.loop.wake()
 
     async def run_once(self) -> int:
         """Send every delivery due now; returns how many were tried."""
@@ -53,19 +55,10 @@ class Dispatcher:
         await asyncio.gather(*(self._attempt(d) for d in due))
         return len(due)
 
-    async def run(self) -> None:
-        """Forever: wait for a wake-up or the next tick, then send what is due; errors are logged."""
-        while True:
-            try:
-                await asyncio.wait_for(self._woken.wait(), timeout=self._policy.sweep_seconds)
-            except TimeoutError:
-                pass
-            self._woken.clear()
-            try:
-                while await self.run_once() >= self._policy.concurrency * 8:
-                    pass  # a backlog (e.g. after an outage): keep going without waiting for the tick
-            except Exception:  # a dispatcher that dies silently would strand deliveries; keep going
-                self._log.exception("dispatcher.sweep_failed")
+    async def drain(self) -> None:
+        """Send what is due, again and again while a full batch came back (a backlog, e.g. after an outage)."""
+        while await self.run_once() >= self._policy.concurrency * 8:
+            pass
 
     async def _attempt(self, d: Delivery) -> None:
         assert d.mail

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Annotated, Union
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from pydantic import Field
 
-from notifier.adapters.inbound.http import deliveries_route
+from notifier.adapters.inbound.http import deliveries_routes
 from notifier.adapters.outbound.mongo_store import MongoNotifierStore
 from notifier.adapters.outbound.smtp_sender import SmtpSender
 from notifier.core.render import Renderer
@@ -28,6 +26,7 @@ from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, serve
 from shared.runtime.consumer import subscribe
+from shared.runtime.http import Router
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Topics
 
@@ -63,7 +62,7 @@ def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierSto
     return service, dispatcher
 
 
-def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> AsgiFastStream:
+def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> AsgiFastStream | Router:
     """The notifier app for `settings` on MongoDB and SMTP."""
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
@@ -71,26 +70,14 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
     sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds)
     _, dispatcher = register(broker, settings, store, sender)
     relay = OutboxRelay([store.outbox], Publisher(broker), settings.outbox_sweep_seconds)
-    tasks: list[asyncio.Task] = []
 
     async def prepare() -> None:
         await store.ensure_indexes()
 
-    async def start_background() -> None:
-        await relay.sweep(grace=0)  # publish outcomes a crash left behind
-        tasks.append(asyncio.create_task(relay.run()))
-        tasks.append(asyncio.create_task(dispatcher.run()))  # also retries pendings a crash left behind
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await client.close()
-
     # SMTP is not a health check: while it is down the notifier keeps accepting work and retries.
-    return create_app(broker, checks={"store": lambda: mongo.ping(client)},
-                      routes=[("/deliveries", deliveries_route(store))], on_startup=[prepare], after_startup=[start_background], on_shutdown=[stop])
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=deliveries_routes(store),
+                      on_startup=[prepare], after_startup=[relay.start, dispatcher.loop.start],
+                      on_shutdown=[dispatcher.loop.stop, relay.stop, client.close])
 
 
 def main() -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
+from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 
-from portal_sync.adapters.inbound.http import PortalRoutes
+from portal_sync.adapters.inbound.http import portal_routes
 from portal_sync.adapters.outbound.lifecycles import known_statuses
 from portal_sync.adapters.outbound.mongo_store import ActiveOutbox, MongoProjectionStore
 from portal_sync.core import load_mapping
@@ -23,6 +21,7 @@ from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, serve
 from shared.runtime.consumer import subscribe
+from shared.runtime.http import Router
 from shared.runtime.inbound import dead_letter_headers
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
@@ -55,7 +54,7 @@ def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
     return service
 
 
-def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> PortalRoutes:
+def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> AsgiFastStream | Router:
     """The portal-sync app for `settings` on MongoDB."""
     broker = broker or create_broker(settings)
     known = known_statuses()
@@ -65,7 +64,6 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> Po
     publisher = Publisher(broker)
     register(broker, settings, store, known)
     relay = OutboxRelay([ActiveOutbox(store)], publisher, settings.outbox_sweep_seconds)
-    tasks: list[asyncio.Task] = []
     log = structlog.get_logger()
 
     async def prepare() -> None:
@@ -74,27 +72,16 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> Po
             log.warning("mapping.not_active", configured=mapping.version, active=active.mapping_version,
                         hint="run python -m portal_sync.rebuild to apply the configured mapping")
 
-    async def start_relay() -> None:
-        await relay.sweep(grace=0)
-        tasks.append(asyncio.create_task(relay.run()))
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await client.close()
-
-    app = create_app(broker, checks={"store": lambda: mongo.ping(client)},
-                     on_startup=[prepare], after_startup=[start_relay], on_shutdown=[stop])
-    return PortalRoutes(app, store, CustomerMessages(store, publisher, settings.topics))
+    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics))
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes,
+                      on_startup=[prepare], after_startup=[relay.start], on_shutdown=[relay.stop, client.close])
 
 
 def main() -> None:
     """Entry point of `python -m portal_sync`."""
     settings = PortalSyncSettings(service_name="portal-sync")
     configure_logging(settings.service_name, settings.log_level)
-    serve(build(settings), settings)  # type: ignore[arg-type]  # any ASGI app serves
+    serve(build(settings), settings)
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:

@@ -12,11 +12,11 @@ from routing.core.handover import Handover, note, refusal
 from routing.core.rules import RuleSetError, parse_rule_set
 from routing.ports.store import RoutingStore
 from routing.service import SOURCE, RulesInForce, assign_command
-from shared.contract.envelope import Actor, CloudEvent, derived_id, new_event, now_utc
-from shared.contract.rejections import REJECTION_TYPE, CommandRejected
+from shared.contract.envelope import Actor, CloudEvent, now_utc
 from shared.directory import Directory
 from shared.runtime.inbound import Malformed, describe_validation_error
 from shared.runtime.outbox import OutboxEntry, Publisher
+from shared.runtime.refusals import RefusedCommand, rejection
 from shared.settings import Topics
 
 RULES_UPSERT, HANDOVER = "rules.upsert", "routing.handover"
@@ -94,25 +94,18 @@ class RoutingCommands:
 
     async def refuse_malformed(self, bad: Malformed) -> None:
         """A routing command we could not read but can name: refuse it as `invalid`."""
-        assert bad.command_id
-        await self._refuse(bad.command_id, bad.case_id, bad.type, bad.actor_id, "invalid", bad.error, None)
+        await self._refuse(RefusedCommand.malformed(bad), "invalid", bad.error)
 
     async def refuse(self, command: CloudEvent, code: str, reason: str) -> str:
         """Record exactly one rejection for the command on case.rejections."""
-        actor = command.data.get("actor")
-        actor_id = actor.get("id") if isinstance(actor, dict) else None
-        await self._refuse(command.id, command.subject, command.type, actor_id, code, reason, command)
+        await self._refuse(RefusedCommand.of(command), code, reason)
         return "rejected"
 
-    async def _refuse(self, command_id: str, subject: str | None, type_: str | None, actor_id: str | None,
-                      code: str, reason: str, command: CloudEvent | None) -> None:
-        record = CommandRejected(command_id=command_id, command_type=type_, case_id=subject, code=code,
-                                 reason=reason, actor_id=actor_id, rejected_at=self._clock())
-        event = new_event(REJECTION_TYPE, subject or command_id, record, source=SOURCE,
-                          id_=derived_id(command_id, "rejected"), cause=command)
+    async def _refuse(self, refused: RefusedCommand, code: str, reason: str) -> None:
+        event = rejection(refused, code, reason, source=SOURCE, at=self._clock())
         entries = [OutboxEntry.of(self._topics.case_rejections, event)]
-        if await self._store.record_command(command_id, f"rejected: {code}", entries):
-            await self._flush(command_id, entries)
+        if await self._store.record_command(refused.command_id, f"rejected: {code}", entries):
+            await self._flush(refused.command_id, entries)
 
     async def _flush(self, command_id: str, entries: list[OutboxEntry]) -> None:
         if entries:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 
 from intake.core import load_lifecycles
-from routing.adapters.inbound.http import PathParams, read_routes
+from routing.adapters.inbound.http import read_routes
 from routing.adapters.outbound.mongo_store import MongoRoutingStore
 from routing.commands import RoutingCommands
 from routing.core.rules import load_rule_file
@@ -26,7 +24,6 @@ from shared.runtime.consumer import subscribe
 from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_topics
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
-
 
 
 def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
@@ -66,7 +63,6 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     store, directory = MongoRoutingStore(db), load_directory()
     _, _, rules = register(broker, settings, store, directory)
     relay = OutboxRelay([store.case_outbox, store.command_outbox_store], Publisher(broker), settings.outbox_sweep_seconds)
-    tasks: list[asyncio.Task] = []
 
     async def prepare() -> None:
         topic = settings.routing_commands_topic
@@ -75,21 +71,9 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
         await store.ensure_indexes()
         await put_file_rules_in_force(store, directory, settings.routing_rules_file)
 
-    async def start_relay() -> None:
-        await relay.sweep(grace=0)
-        tasks.append(asyncio.create_task(relay.run()))
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await client.close()
-
     routes = read_routes(store, rules, directory)
-    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routes=routes,
-                     on_startup=[prepare], after_startup=[start_relay], on_shutdown=[stop])
-    return PathParams(app, routes)
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes,
+                      on_startup=[prepare], after_startup=[relay.start], on_shutdown=[relay.stop, client.close])
 
 
 def main() -> None:

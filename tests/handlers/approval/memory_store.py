@@ -9,6 +9,7 @@ from typing import Any
 from approval.core import Absence, CaseApprovals
 from approval.ports.store import Stored, StoredRules
 from shared.runtime.outbox import OutboxEntry
+from tests.support.memory_store import MemoryRefusals
 
 
 class MemoryApprovalStore:
@@ -16,7 +17,7 @@ class MemoryApprovalStore:
 
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
-        self.refusals: dict[str, list[OutboxEntry]] = {}
+        self.refusals = MemoryRefusals()
         self.absence_docs: dict[str, dict[str, Any]] = {}
         self.rules_doc: dict[str, Any] | None = None
 
@@ -46,19 +47,6 @@ class MemoryApprovalStore:
     async def mark_published(self, case_id: str, entry_ids: list[str]) -> None:
         doc = self.docs[case_id]
         doc["outbox"] = [e for e in doc["outbox"] if e.id not in entry_ids]
-
-    async def refusal_outbox(self, command_id: str):
-        found = self.refusals.get(command_id)
-        return None if found is None else list(found)
-
-    async def record_refusal(self, command_id: str, outbox) -> bool:
-        if command_id in self.refusals:
-            return False
-        self.refusals[command_id] = list(outbox)
-        return True
-
-    async def mark_refusal_published(self, command_id: str, entry_ids: list[str]) -> None:
-        self.refusals[command_id] = [e for e in self.refusals[command_id] if e.id not in entry_ids]
 
     async def absences(self) -> dict[str, Absence]:
         return {p: d["absence"] for p, d in self.absence_docs.items()}

@@ -9,13 +9,14 @@ import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from portal_sync.adapters.inbound.http import PortalRoutes
+from portal_sync.adapters.inbound.http import portal_routes
 from portal_sync.adapters.outbound.lifecycles import known_statuses
 from portal_sync.core import DEFAULT_MAPPING
 from portal_sync.inject import register
 from portal_sync.messages import CustomerMessages
 from portal_sync.ports.store import Generation
 from shared.contract.envelope import CloudEvent
+from shared.runtime.http import Router
 from shared.runtime.outbox import Publisher
 from shared.settings import Settings
 from tests.handlers.portal_sync.memory_store import MemoryProjectionStore
@@ -138,7 +139,7 @@ async def http(harness, settings, store):
         await send({"type": "http.response.start", "status": 404, "headers": []})
         await send({"type": "http.response.body", "body": b"inner"})
 
-    routes = PortalRoutes(not_found, store, CustomerMessages(store, Publisher(broker), settings.topics))
+    routes = Router(not_found, portal_routes(store, CustomerMessages(store, Publisher(broker), settings.topics)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=routes), base_url="http://portal") as client:
         yield client, broker, seen
 

@@ -85,8 +85,8 @@ async def test_rules_compare_and_set(store):
 
 
 async def test_refusals_once(store):
-    assert await store.refusal_outbox("c") is None
-    assert await store.record_refusal("c", [entry(1)])
-    assert not await store.record_refusal("c", [entry(2)])
-    await store.mark_refusal_published("c", ["e1"])
-    assert await store.refusal_outbox("c") == []
+    assert await store.refusals.outbox("c") is None
+    assert await store.refusals.record("c", [entry(1)])
+    assert not await store.refusals.record("c", [entry(2)])
+    await store.refusals.mark_published("c", ["e1"])
+    assert await store.refusals.outbox("c") == []

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from approval.core import Absence, CaseApprovals
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.refusals import RefusalStore
 
 
 @dataclass
@@ -33,6 +34,8 @@ class StoredRules:
 class ApprovalStore(Protocol):
     """Approvals per case, refusals, absences and the rule set."""
 
+    refusals: RefusalStore
+
     async def get(self, case_id: str) -> Stored | None:
         """The case's approval state, or None."""
 
@@ -48,15 +51,6 @@ class ApprovalStore(Protocol):
 
     async def mark_published(self, case_id: str, entry_ids: list[str]) -> None:
         """Drop published entries from the case's outbox."""
-
-    async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
-        """None if never refused, else the still-unpublished entries of the refusal."""
-
-    async def record_refusal(self, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Keep a refusal with its records; False if this command was already refused."""
-
-    async def mark_refusal_published(self, command_id: str, entry_ids: list[str]) -> None:
-        """Drop published refusal entries."""
 
     async def absences(self) -> dict[str, Absence]:
         """Every recorded absence by person (the latest one recorded per person)."""

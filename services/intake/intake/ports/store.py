@@ -8,6 +8,11 @@ from typing import Any, Protocol
 from intake.core import Case
 from shared.runtime.marks import BulkMarkable
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.refusals import RefusalStore
+
+
+class RefusalOutbox(RefusalStore, BulkMarkable, Protocol):
+    """Refusals by command id, whose published entries are marked in bulk."""
 
 
 @dataclass
@@ -29,8 +34,8 @@ class CaseStore(Protocol):
 
     # Where published events are marked, in bulk (see shared.runtime.marks).
     case_outbox: BulkMarkable
-    refusal_outbox_store: BulkMarkable
     account_outbox: BulkMarkable
+    refusals: RefusalOutbox
 
     async def get(self, case_id: str, command_id: str) -> StoredCase | None:
         """The case (history left out), and whether `command_id` was applied to it; None if no such case."""
@@ -43,12 +48,6 @@ class CaseStore(Protocol):
 
     async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Replace state, append history, record the command and events iff the version matches; else False."""
-
-    async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
-        """None if the command was never refused, else its still-unpublished rejection entries."""
-
-    async def record_refusal(self, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Keep a refusal with its rejection record; False if this command was already refused."""
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""

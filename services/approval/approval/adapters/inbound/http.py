@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
-from urllib.parse import parse_qs
 
-from faststream.asgi import AsgiResponse, get, post
+from faststream.asgi import AsgiResponse
 from faststream.kafka import KafkaBroker
 
 from approval.core import Linker
 from approval.ports.store import ApprovalStore
 from shared.contract.envelope import CloudEvent, now_utc
+from shared.runtime.http import Request, Route
+from shared.runtime.http import json_response as _json
 from shared.settings import Topics
 
-PREFIX = "/approvals/"
-VIEW, DECIDE = "/approvals/view", "/approvals/decide"
-TOKEN_KEY = "approval_token"
 
+def approval_routes(store: ApprovalStore, linker: Linker, broker: KafkaBroker, topics: Topics) -> list[Route]:
+    """The two routes, for `create_app(http_routes=...)`."""
 
-class TokenPaths:
-    """ASGI wrapper: FastStream routes match exact paths, so /approvals/<token>[/decide] is rewritten here."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.app, name)
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if path.startswith(PREFIX) and path not in (VIEW, DECIDE):
-            token, _, action = path[len(PREFIX):].partition("/")
-            target = DECIDE if action == "decide" else VIEW if not action else path
-            scope = {**scope, "path": target, TOKEN_KEY: token}
-        await self.app(scope, receive, send)
-
-
-def _json(body: Any, status: int = 200) -> AsgiResponse:
-    return AsgiResponse(json.dumps(body, default=str).encode(), status, headers={"content-type": "application/json"})
-
-
-def approval_routes(store: ApprovalStore, linker: Linker, broker: KafkaBroker, topics: Topics) -> list[tuple[str, Any]]:
-    """The two routes, for `create_app(routes=...)`."""
-
-    @get(description="The approval request behind an e-mail link: case, step, approver and status (JSON).")
-    async def view(scope: Any) -> AsgiResponse:
-        claim = linker.verify(scope.get(TOKEN_KEY, ""))
+    async def view(request: Request) -> AsgiResponse:
+        """The approval request behind an e-mail link: case, step, approver and status (JSON)."""
+        claim = linker.verify(request.params["token"])
         if claim is None:
             return _json({"error": "unknown or invalid approval link"}, 404)
         stored = await store.get(claim.case_id)
@@ -64,17 +37,16 @@ def approval_routes(store: ApprovalStore, linker: Linker, broker: KafkaBroker, t
             "approvers": [s.model_dump(mode="json") for s in step.slots], "rule_id": step.rule_id,
             "rule_set_version": step.rule_set_version, "requested_by": step.requested_by,
             "opened_at": step.opened_at, "remind_at": step.remind_at, "escalate_at": step.escalate_at,
-            "decide": {"method": "POST", "url": f"{linker.link(scope.get(TOKEN_KEY, ''))}/decide?decision=approve|reject&comment=..."},
+            "decide": {"method": "POST", "url": f"{linker.link(request.params['token'])}/decide?decision=approve|reject&comment=..."},
         })
 
-    @post(description="Decide through the link: ?decision=approve|reject&comment=...; answers 202 with the command id.")
-    async def decide(scope: Any) -> AsgiResponse:
-        token = scope.get(TOKEN_KEY, "")
+    async def decide(request: Request) -> AsgiResponse:
+        """Decide through the link: ?decision=approve|reject&comment=...; answers 202 with the command id."""
+        token = request.params["token"]
         claim = linker.verify(token)
         if claim is None:
             return _json({"error": "unknown or invalid approval link"}, 404)
-        query = parse_qs(scope.get("query_string", b"").decode())
-        decision = (query.get("decision") or [""])[0]
+        decision = request.query.get("decision", "")
         if decision not in ("approve", "reject"):
             return _json({"error": "decision must be approve or reject"}, 400)
         stored = await store.get(claim.case_id)
@@ -87,11 +59,11 @@ def approval_routes(store: ApprovalStore, linker: Linker, broker: KafkaBroker, t
         command = CloudEvent(
             id=str(uuid.uuid4()), source="/services/approval/http", type="approval.decide", subject=claim.case_id,
             time=now_utc(), data={"case_id": claim.case_id, "step": step.step, "decision": decision,
-                                  "comment": (query.get("comment") or [None])[0], "token": token,
+                                  "comment": request.query.get("comment"), "token": token,
                                   "actor": {"id": claim.person, "roles": []}})
         # The service decides (and may refuse) like any other decision: the link only sends the command.
         await broker.publish(command.to_bytes(), topic=topics.approval_commands, key=claim.case_id.encode(),
                              headers={"content-type": "application/cloudevents+json"})
         return _json({"command_id": command.id, "status": "sent"}, 202)
 
-    return [(VIEW, view), (DECIDE, decide)]
+    return [("GET", "/approvals/{token}", view), ("POST", "/approvals/{token}/decide", decide)]

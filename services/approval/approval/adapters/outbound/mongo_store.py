@@ -12,6 +12,7 @@ from approval.core import Absence, CaseApprovals
 from approval.ports.store import Stored, StoredRules
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.refusals import MongoRefusals
 
 RULES_ID = "current"
 
@@ -26,9 +27,9 @@ class MongoApprovalStore:
     """Collections `approvals`, `refusals`, `absences` and `rules`; single-document atomicity only."""
 
     def __init__(self, db: AsyncDatabase) -> None:
-        self.approvals, self.refusals = db["approvals"], db["refusals"]
+        self.approvals, self.refusals = db["approvals"], MongoRefusals(db["refusals"])
         self.absence_docs, self.rule_docs = db["absences"], db["rules"]
-        self.outboxes = [MongoOutbox(self.approvals), MongoOutbox(self.refusals), MongoOutbox(self.rule_docs)]
+        self.outboxes = [MongoOutbox(self.approvals), self.refusals, MongoOutbox(self.rule_docs)]
 
     async def ensure_indexes(self) -> None:
         """Indexes for the relay, the timer scan and out-of-office lookups."""
@@ -74,23 +75,6 @@ class MongoApprovalStore:
     async def mark_published(self, case_id: str, entry_ids: list[str]) -> None:
         """Drop published entries."""
         await self.outboxes[0].mark_published(case_id, entry_ids)
-
-    async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
-        """None if never refused, else its unpublished entries."""
-        doc = await self.refusals.find_one({"_id": command_id}, {"outbox": 1})
-        return None if doc is None else [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
-
-    async def record_refusal(self, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Keyed on the command id: a redelivered refused command is refused once."""
-        try:
-            await self.refusals.insert_one({"_id": command_id, "outbox": outbox_docs(outbox)})
-        except DuplicateKeyError:
-            return False
-        return True
-
-    async def mark_refusal_published(self, command_id: str, entry_ids: list[str]) -> None:
-        """Drop published refusal entries."""
-        await self.outboxes[1].mark_published(command_id, entry_ids)
 
     async def absences(self) -> dict[str, Absence]:
         """Every recorded absence by person."""

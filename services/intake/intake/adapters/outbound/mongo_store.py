@@ -11,6 +11,7 @@ from intake.core import Case
 from intake.ports.store import StoredCase
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.refusals import MongoRefusals
 
 
 def _split(case: Case) -> dict[str, Any]:
@@ -23,14 +24,14 @@ class MongoCaseStore:
     """Collections `cases`, `refusals` and `accounts`; needs single-document atomicity only."""
 
     def __init__(self, db: AsyncDatabase) -> None:
-        self.cases, self.refusals, self.accounts = db["cases"], db["refusals"], db["accounts"]
-        self.case_outbox, self.refusal_outbox_store = MongoOutbox(self.cases), MongoOutbox(self.refusals)
+        self.cases, self.accounts = db["cases"], db["accounts"]
+        self.case_outbox, self.refusals = MongoOutbox(self.cases), MongoRefusals(db["refusals"])
         self.account_outbox = MongoOutbox(self.accounts)
 
     async def ensure_indexes(self) -> None:
         """Indexes the relay and the read side rely on."""
         await self.case_outbox.ensure_indexes()
-        await self.refusal_outbox_store.ensure_indexes()
+        await self.refusals.ensure_indexes()
         await self.account_outbox.ensure_indexes()
         await self.cases.create_index("case.account_id")
 
@@ -74,21 +75,6 @@ class MongoCaseStore:
                        "history": {"$each": parts["history"]}}},
         )
         return result.modified_count == 1
-
-    async def refusal_outbox(self, command_id: str) -> list[OutboxEntry] | None:
-        """None if never refused, else its unpublished rejection entries."""
-        doc = await self.refusals.find_one({"_id": command_id}, {"outbox": 1})
-        if doc is None:
-            return None
-        return [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
-
-    async def record_refusal(self, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Keyed on the command id, so a redelivered refused command is refused once."""
-        try:
-            await self.refusals.insert_one({"_id": command_id, "outbox": outbox_docs(outbox)})
-        except DuplicateKeyError:
-            return False
-        return True
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
-from urllib.parse import parse_qs
 
-from faststream.asgi import AsgiResponse, get
+from faststream.asgi import AsgiResponse
 
-JSON = {"content-type": "application/json"}
+from shared.runtime.http import Request, Route, json_response
 
 
 class DeliveryReader(Protocol):
@@ -18,16 +16,14 @@ class DeliveryReader(Protocol):
         """Deliveries of a case, oldest first, without the mail bodies."""
 
 
-def deliveries_route(store: DeliveryReader) -> Any:
+def deliveries_routes(store: DeliveryReader) -> list[Route]:
     """GET /deliveries?case_id=X."""
 
-    @get(description="Deliveries of one case (query `case_id`): recipient, role, template, state, attempts, error.")
-    async def deliveries(scope: Any) -> AsgiResponse:
-        query = parse_qs((scope.get("query_string") or b"").decode())
-        case_id = (query.get("case_id") or [""])[0]
+    async def deliveries(request: Request) -> AsgiResponse:
+        """Deliveries of one case (query `case_id`): recipient, role, template, state, attempts, error."""
+        case_id = request.query.get("case_id", "")
         if not case_id:
-            return AsgiResponse(b'{"error": "query parameter case_id is required"}', 400, headers=JSON)
-        body = json.dumps(await store.for_case(case_id), default=str)
-        return AsgiResponse(body.encode(), 200, headers=JSON)
+            return json_response({"error": "query parameter case_id is required"}, 400)
+        return json_response(await store.for_case(case_id))
 
-    return deliveries
+    return [("GET", "/deliveries", deliveries)]

@@ -1,0 +1,60 @@
+"""Background loops of a service: started after start-up, cancelled on shutdown, never dying silently."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+
+class Loop:
+    """Calls `tick` every `interval` seconds (sooner after `wake()`); a failing tick is logged and retried.
+
+    `immediately` runs the first tick at start rather than one interval later.
+    """
+
+    def __init__(self, tick: Callable[[], Awaitable[Any]], interval: float, name: str, *,
+                 immediately: bool = False) -> None:
+        self._tick, self._interval, self.name, self._immediately = tick, interval, name, immediately
+        self._woken = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._log = structlog.get_logger().bind(component=name)
+
+    def wake(self) -> None:
+        """Run the next tick now rather than at the end of the interval."""
+        self._woken.set()
+
+    async def start(self) -> None:
+        """Start ticking in the background (a start-up hook)."""
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Cancel the loop and wait until it has stopped (a shutdown hook)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @property
+    def running(self) -> bool:
+        """True between start and stop."""
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        if self._immediately:
+            await self._once()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), timeout=self._interval)
+            self._woken.clear()
+            await self._once()
+
+    async def _once(self) -> None:
+        try:
+            await self._tick()
+        except Exception:  # a loop that dies silently strands its work (events, timers, mails): keep going
+            self._log.exception(f"{self.name}.failed")
