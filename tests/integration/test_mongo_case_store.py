@@ -56,12 +56,12 @@ async def test_outbox_pending_and_mark_published(store):
 
 
 async def test_refusal_is_recorded_once(store):
-    assert await store.refusal_outbox("cmd-x") is None
-    assert await store.record_refusal("cmd-x", [entry(9)])
-    assert not await store.record_refusal("cmd-x", [entry(10)])
-    assert [e.id for e in await store.refusal_outbox("cmd-x")] == ["e9"]
-    await store.refusal_outbox_store.mark_published_many({"cmd-x": ["e9"]})
-    assert await store.refusal_outbox("cmd-x") == []
+    assert await store.refusals.outbox("cmd-x") is None
+    assert await store.refusals.record("cmd-x", [entry(9)])
+    assert not await store.refusals.record("cmd-x", [entry(10)])
+    assert [e.id for e in await store.refusals.outbox("cmd-x")] == ["e9"]
+    await store.refusals.mark_published_many({"cmd-x": ["e9"]})
+    assert await store.refusals.outbox("cmd-x") == []
 
 
 async def test_seed_never_overwrites_a_maintained_account(store):
