@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 
 def connect(url: str, database: str) -> tuple[AsyncMongoClient, AsyncDatabase]:
@@ -17,5 +21,14 @@ async def ping(client: AsyncMongoClient) -> bool:
     try:
         await client.admin.command("ping")
     except Exception:  # any failure means "not healthy"; the reason is in the store's own logs
+        return False
+    return True
+
+
+async def insert_new(collection: AsyncCollection, doc: dict[str, Any]) -> bool:
+    """Insert `doc` unless a document with its `_id` exists; False then, so a redelivery creates nothing twice."""
+    try:
+        await collection.insert_one(doc)
+    except DuplicateKeyError:
         return False
     return True

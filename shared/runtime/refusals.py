@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pymongo.errors import DuplicateKeyError
-
 from shared.contract.envelope import CloudEvent, derived_id, new_event
 from shared.contract.rejections import REJECTION_TYPE, CommandRejected
 from shared.runtime.inbound import Malformed
+from shared.runtime.mongo import insert_new
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
 
@@ -77,11 +76,7 @@ class MongoRefusals(MongoOutbox):
 
     async def record(self, command_id: str, entries: list[OutboxEntry]) -> bool:
         """Insert keyed on the command id, so a redelivered refused command is refused once."""
-        try:
-            await self._coll.insert_one({"_id": command_id, "outbox": outbox_docs(entries)})
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_new(self._coll, {"_id": command_id, "outbox": outbox_docs(entries)})
 
 
 Flush = Callable[[str, list[OutboxEntry]], Awaitable[None]]  # (command id, entries): publish, then mark

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from approval.core import Absence, CaseApprovals
 from approval.ports.store import Stored, StoredRules
+from shared.runtime.mongo import insert_new
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
 from shared.runtime.refusals import MongoRefusals
@@ -51,12 +51,8 @@ class MongoApprovalStore:
         """Insert or compare-and-set: state, applied id, timers and outbox in one write."""
         fields = {"state": state.model_dump(mode="json"), **_indexed(state)}
         if expected_version is None:
-            try:
-                await self.approvals.insert_one({"_id": state.case_id, **fields, "version": 1,
-                                                 "applied": [message_id], "outbox": outbox_docs(outbox)})
-            except DuplicateKeyError:
-                return False
-            return True
+            return await insert_new(self.approvals, {"_id": state.case_id, **fields, "version": 1,
+                                                     "applied": [message_id], "outbox": outbox_docs(outbox)})
         result = await self.approvals.update_one(
             {"_id": state.case_id, "version": expected_version},
             {"$set": {**fields, "version": expected_version + 1},
@@ -88,13 +84,10 @@ class MongoApprovalStore:
                       "command_id": command_id, "applied": False}}, upsert=False)
         if result.matched_count:
             return True
-        try:
-            await self.absence_docs.insert_one({"_id": absence.person, "delegate": absence.delegate,
-                                                "start": absence.start, "end": absence.end,
-                                                "command_id": command_id, "applied": False})
-        except DuplicateKeyError:
-            return False  # exists with this command id: applied before
-        return True
+        # False: it exists with this command id, so the command was applied before
+        return await insert_new(self.absence_docs, {"_id": absence.person, "delegate": absence.delegate,
+                                                    "start": absence.start, "end": absence.end,
+                                                    "command_id": command_id, "applied": False})
 
     async def absences_to_apply(self, now: datetime) -> list[Absence]:
         """Absences in force, not yet applied to pending steps."""
@@ -118,12 +111,8 @@ class MongoApprovalStore:
         """Insert or compare-and-set on the version."""
         fields = {"raw": raw, "version": raw["version"]}
         if expected_version is None:
-            try:
-                await self.rule_docs.insert_one({"_id": RULES_ID, **fields, "applied": [command_id],
-                                                 "outbox": outbox_docs(outbox)})
-            except DuplicateKeyError:
-                return False
-            return True
+            return await insert_new(self.rule_docs, {"_id": RULES_ID, **fields, "applied": [command_id],
+                                                     "outbox": outbox_docs(outbox)})
         result = await self.rule_docs.update_one(
             {"_id": RULES_ID, "version": expected_version},
             {"$set": fields, "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)}}})

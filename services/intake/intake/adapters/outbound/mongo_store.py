@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from intake.core import Case
 from intake.ports.store import StoredCase
+from shared.runtime.mongo import insert_new
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
 from shared.runtime.refusals import MongoRefusals
@@ -59,11 +59,7 @@ class MongoCaseStore:
         """Insert a new case with its history and events; False if the id is taken."""
         doc = {"_id": case.id, **_split(case), "version": case.version,
                "applied": [command_id], "outbox": outbox_docs(outbox)}
-        try:
-            await self.cases.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_new(self.cases, doc)
 
     async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Compare-and-set on the version: state, applied id and events land together or not at all."""

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from notifier.core.casefile import CaseFile
 from notifier.core.delivery import Delivery
 from notifier.ports.store import StoredFile
+from shared.runtime.mongo import insert_new
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
 
@@ -41,11 +41,7 @@ class MongoNotifierStore:
         """Compare-and-set on `rev`; the applied event id lands in the same write."""
         body = file.model_dump(mode="json")
         if expected_rev == 0:
-            try:
-                await self.files.insert_one({"_id": file.case_id, "file": body, "rev": 1, "applied": [event_id]})
-            except DuplicateKeyError:
-                return False
-            return True
+            return await insert_new(self.files, {"_id": file.case_id, "file": body, "rev": 1, "applied": [event_id]})
         result = await self.files.update_one(
             {"_id": file.case_id, "rev": expected_rev},
             {"$set": {"file": body, "rev": expected_rev + 1},
@@ -62,11 +58,7 @@ class MongoNotifierStore:
     async def add_delivery(self, delivery: Delivery, outbox: list[OutboxEntry]) -> bool:
         """Keyed on (event, recipient): a second insert of the same pair is refused by `_id`."""
         doc = {**delivery.model_dump(mode="python", exclude={"id"}), "_id": delivery.id, "outbox": outbox_docs(outbox)}
-        try:
-            await self.deliveries.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_new(self.deliveries, doc)
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
         """Claim by moving `next_attempt_at` forward with a compare-and-set; a crash mid-send frees it later."""

@@ -8,11 +8,11 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from portal_sync.core import ProjectionState
 from portal_sync.ports.store import Generation, StoredProjection
 from shared.contract.envelope import now_utc
+from shared.runtime.mongo import insert_new
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
 
@@ -63,12 +63,8 @@ class MongoProjectionStore:
         """State and records land together: insert, or compare-and-set on `rev`."""
         coll, body = self.collection(generation), state.model_dump(mode="json")
         if expected_rev is None:
-            try:
-                await coll.insert_one({"_id": state.record.case_id, "state": body, "rev": 1,
-                                       "outbox": outbox_docs(outbox)})
-            except DuplicateKeyError:
-                return False
-            return True
+            return await insert_new(coll, {"_id": state.record.case_id, "state": body, "rev": 1,
+                                           "outbox": outbox_docs(outbox)})
         result = await coll.update_one(
             {"_id": state.record.case_id, "rev": expected_rev},
             {"$set": {"state": body, "rev": expected_rev + 1}, "$push": {"outbox": {"$each": outbox_docs(outbox)}}})

@@ -6,9 +6,9 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from routing.core.view import CaseView
+from shared.runtime.mongo import insert_new
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
 
@@ -45,12 +45,8 @@ class MongoRoutingStore:
                         decision: dict[str, Any] | None) -> bool:
         state = view.model_dump(mode="python")
         if expected_seq is None:
-            try:
-                await self._cases.insert_one({"_id": view.case_id, **state, "seq": 1, "outbox": outbox_docs(outbox),
-                                              "decisions": [decision] if decision else []})
-            except DuplicateKeyError:
-                return False
-            return True
+            return await insert_new(self._cases, {"_id": view.case_id, **state, "seq": 1, "outbox": outbox_docs(outbox),
+                                                  "decisions": [decision] if decision else []})
         push: dict[str, Any] = {"outbox": {"$each": outbox_docs(outbox)}}
         if decision:
             push["decisions"] = decision
@@ -100,11 +96,7 @@ class MongoRoutingStore:
     async def save_rules(self, raw: dict[str, Any], expected_version: int | None, command_id: str | None = None) -> bool:
         entry = {"version": raw["version"], "raw": raw, "command_id": command_id}
         if expected_version is None:
-            try:
-                await self._rules.insert_one({"_id": RULES_ID, **entry})
-            except DuplicateKeyError:
-                return False
-            return True
+            return await insert_new(self._rules, {"_id": RULES_ID, **entry})
         result = await self._rules.update_one({"_id": RULES_ID, "version": expected_version},
                                               {"$set": entry})
         return result.modified_count == 1
@@ -114,11 +106,7 @@ class MongoRoutingStore:
         return None if doc is None else [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
 
     async def record_command(self, command_id: str, outcome: str, outbox: list[OutboxEntry]) -> bool:
-        try:
-            await self._commands.insert_one({"_id": command_id, "outcome": outcome, "outbox": outbox_docs(outbox)})
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_new(self._commands, {"_id": command_id, "outcome": outcome, "outbox": outbox_docs(outbox)})
 
     async def mark_command_published(self, command_id: str, entry_ids: list[str]) -> None:
         await self.command_outbox_store.mark_published(command_id, entry_ids)
