@@ -21,9 +21,8 @@ from approval.settings import ApprovalSettings
 from intake.core import load_lifecycles
 from shared.contract.catalog import CommandRejectedEnvelope, EventEnvelope
 from shared.directory import load_directory
-from shared.logging import configure_logging
 from shared.runtime import mongo
-from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.http import Router
 from shared.runtime.outbox import OutboxRelay, Publisher
@@ -91,9 +90,7 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Asgi
 
 def main() -> None:
     """Entry point of `python -m approval`."""
-    settings = ApprovalSettings(service_name="approval")
-    configure_logging(settings.service_name, settings.log_level)
-    serve(build(settings), settings)
+    run(build, ApprovalSettings(service_name="approval"))
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:

@@ -11,9 +11,8 @@ from intake.ports.store import CaseStore
 from intake.service import IntakeService
 from shared.contract import catalog
 from shared.contract.catalog import CommandRejectedEnvelope
-from shared.logging import configure_logging
 from shared.runtime import mongo
-from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxRelay, Publisher
@@ -58,9 +57,7 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
 
 def main() -> None:
     """Entry point of `python -m intake`."""
-    settings = Settings(service_name="intake")
-    configure_logging(settings.service_name, settings.log_level)
-    serve(build(settings), settings)
+    run(build, Settings(service_name="intake"))
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:

@@ -22,9 +22,8 @@ from shared.contract import catalog
 from shared.contract.catalog import envelope_model
 from shared.contract.notification import NOTIFICATION_TYPES
 from shared.directory import load_directory
-from shared.logging import configure_logging
 from shared.runtime import mongo
-from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.http import Router
 from shared.runtime.outbox import OutboxRelay, Publisher
@@ -82,9 +81,7 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
 
 def main() -> None:
     """Entry point of `python -m notifier`."""
-    settings = NotifierSettings(service_name="notifier")
-    configure_logging(settings.service_name, settings.log_level)
-    serve(build(settings), settings)
+    run(build, NotifierSettings(service_name="notifier"))
 
 
 def document(broker: KafkaBroker, settings: NotifierSettings) -> None:

@@ -17,9 +17,8 @@ from portal_sync.settings import PortalSyncSettings
 from shared.contract import catalog
 from shared.contract.envelope import CloudEvent
 from shared.contract.portal import PortalCaseStatusEnvelope
-from shared.logging import configure_logging
 from shared.runtime import mongo
-from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.http import Router
 from shared.runtime.inbound import dead_letter_headers
@@ -79,9 +78,7 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> As
 
 def main() -> None:
     """Entry point of `python -m portal_sync`."""
-    settings = PortalSyncSettings(service_name="portal-sync")
-    configure_logging(settings.service_name, settings.log_level)
-    serve(build(settings), settings)
+    run(build, PortalSyncSettings(service_name="portal-sync"))
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:

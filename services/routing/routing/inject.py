@@ -17,9 +17,8 @@ from routing.settings import RoutingSettings
 from shared.contract import catalog
 from shared.contract.catalog import CommandRejectedEnvelope
 from shared.directory import Directory, load_directory
-from shared.logging import configure_logging
 from shared.runtime import mongo
-from shared.runtime.app import create_app, create_broker, serve
+from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_topics
 from shared.runtime.outbox import OutboxRelay, Publisher
@@ -78,9 +77,7 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
 
 def main() -> None:
     """Entry point of `python -m routing`."""
-    settings = RoutingSettings(service_name="routing")
-    configure_logging(settings.service_name, settings.log_level)
-    serve(build(settings), settings)
+    run(build, RoutingSettings(service_name="routing"))
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:
