@@ -59,7 +59,9 @@ class CustomerMessages:
         # The customer's own id with the `customer` role: intake's lifecycles let the customer side add
         # messages, and only a customer's message counts as the customer's answer (response_received).
         actor = {"id": msg.customer_id, "roles": ["customer"]}
-        command_id = derived_id(msg.message_id, "portal-message") if msg.message_id else self._new_id()
+        # Scoped by case: a portal numbering messages per case must not make two cases' commands one id
+        # (intake, and every id derived from the command's events, would take the second for the first).
+        command_id = derived_id(f"{case_id}/{msg.message_id}", "portal-message") if msg.message_id else self._new_id()
         command = new_event(COMMAND, case_id, {"actor": actor, "message": msg.message}, source=SOURCE, id_=command_id)
         await self._publisher.publish([OutboxEntry.of(self._topics.case_commands, command)])
         return Reply(202, {"command_id": command_id, "case_id": case_id})

@@ -172,6 +172,17 @@ async def test_http_customer_message_becomes_a_command_for_intake(http, settings
     assert again.json()["command_id"] == cmd["id"]  # a retried post is the same command; intake dedupes it
 
 
+async def test_http_the_same_message_id_on_two_cases_is_two_commands(http, settings):
+    client, broker, seen = http
+    for case_id in ("CR-5", "CR-6"):
+        await send(broker, settings, opened(case_id, "change_request"))
+        reply = await client.post(f"/cases/{case_id}/messages", json={"message": "Hi", "customer_id": "c",
+                                                                       "message_id": "1"})
+        assert reply.status_code == 202
+    assert [c["subject"] for c in seen["commands"]] == ["CR-5", "CR-6"]
+    assert len({c["id"] for c in seen["commands"]}) == 2  # else intake would take the second for the first
+
+
 @pytest.mark.parametrize(("body", "status"), [
     ({"message": "", "customer_id": "c"}, 400), ({"message": "hi"}, 400), (b"{", 400),
     ({"message": "hi", "customer_id": "c", "admin": True}, 400)])
