@@ -38,7 +38,6 @@ class Dispatcher:
                  policy: RetryPolicy, clock: Callable[[], datetime] = now_utc) -> None:
         self._store, self._sender, self._publisher, self._topics = store, sender, publisher, topics
         self._policy, self._clock = policy, clock
-        self._slots = asyncio.Semaphore(policy.concurrency)
         self._log = structlog.get_logger().bind(component="dispatcher")
         # Started after start-up; its first sweep also retries pendings a crash left behind.
         self.loop = Loop(self.drain, policy.sweep_seconds, "dispatcher")
@@ -51,33 +50,34 @@ class Dispatcher:
         """Send every delivery due now; returns how many were tried."""
         now = self._clock()
         lease = now + timedelta(seconds=self._policy.lease_seconds)
-        due = await self._store.claim_due(now, lease, limit=self._policy.concurrency * 8)
+        # Claim no more than can be sent at once: a claimed delivery left waiting for a slot could outlive
+        # its lease and be claimed and sent by another replica as well.
+        due = await self._store.claim_due(now, lease, limit=self._policy.concurrency)
         await asyncio.gather(*(self._attempt(d) for d in due))
         return len(due)
 
     async def drain(self) -> None:
         """Send what is due, again and again while a full batch came back (a backlog, e.g. after an outage)."""
-        while await self.run_once() >= self._policy.concurrency * 8:
+        while await self.run_once() >= self._policy.concurrency:
             pass
 
     async def _attempt(self, d: Delivery) -> None:
         assert d.mail
         attempts = d.attempts + 1
-        async with self._slots:
-            try:
-                await self._sender.send(d.mail)
-            except Unreachable as exc:
-                await self._retry(d, attempts, str(exc), counts=False)
-                return
-            except SendError as exc:
-                if exc.permanent:
-                    await self._fail(d, attempts, str(exc), permanent=True)
-                else:
-                    await self._retry(d, attempts, str(exc), counts=True)
-                return
-            except Exception as exc:  # unexpected: treat as a temporary failure of this message
-                await self._retry(d, attempts, f"{type(exc).__name__}: {exc}", counts=True)
-                return
+        try:
+            await self._sender.send(d.mail)
+        except Unreachable as exc:
+            await self._retry(d, attempts, str(exc), counts=False)
+            return
+        except SendError as exc:
+            if exc.permanent:
+                await self._fail(d, attempts, str(exc), permanent=True)
+            else:
+                await self._retry(d, attempts, str(exc), counts=True)
+            return
+        except Exception as exc:  # unexpected: treat as a temporary failure of this message
+            await self._retry(d, attempts, f"{type(exc).__name__}: {exc}", counts=True)
+            return
         now = self._clock()
         entries = sent_entries(self._topics, d, attempts, now)
         await self._finish(d, {"state": "sent", "attempts": attempts, "finished_at": now, "last_error": None}, entries)

@@ -168,6 +168,36 @@ async def test_crash_after_claim_is_retried_after_the_lease_with_the_same_messag
     assert [m.message_id for m in sender.sent] == [crashed.mail.message_id]
 
 
+async def test_two_replicas_never_send_one_delivery_twice_when_sending_is_slow(settings):
+    import asyncio
+
+    from notifier.core.delivery import Delivery, Mail
+    from notifier.dispatch import Dispatcher, RetryPolicy
+
+    class SlowSender(FakeSender):
+        async def send(self, mail):
+            await asyncio.sleep(0.1)  # each send fits its lease, two in a row do not
+            await super().send(mail)
+
+    class NoPublisher:
+        async def publish(self, entries):
+            pass
+
+    store, sender, now = MemoryNotifierStore(), SlowSender(), now_utc()
+    for who in ("john", "frank"):
+        await store.add_delivery(Delivery(
+            id=who, event_id="e", event_type="approval.requested", case_id=CASE, recipient=who, role="approver",
+            template="approval_requested", created_at=now, next_attempt_at=now,
+            mail=Mail(to=f"{who}@example.com", subject="s", text="t", html="h", message_id=f"<{who}@x>")), [])
+    policy = RetryPolicy(concurrency=1, lease_seconds=0.15)
+    replica_a, replica_b = (Dispatcher(store, sender, NoPublisher(), settings.topics, policy) for _ in range(2))
+    first = asyncio.create_task(replica_a.run_once())
+    await _pause(0.17)  # past the lease of anything replica A claimed but has not started to send
+    await replica_b.run_once()
+    await first
+    assert sorted(sender.tries) == ["frank@example.com", "john@example.com"]
+
+
 async def test_unreadable_approval_event_is_ignored_and_the_consumer_goes_on(harness):
     publish, dispatcher, store, sender, seen = harness
     await publish(envelope("approval.requested", {"case_id": CASE, "step": "x"}))  # no approver
