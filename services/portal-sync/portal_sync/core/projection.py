@@ -11,6 +11,7 @@ from portal_sync.core.mapping import PortalMapping
 from shared.contract.envelope import CloudEvent
 from shared.contract.events import CaseClosed, CaseEvent
 from shared.contract.portal import PortalCaseStatus
+from shared.runtime.inbound import describe_validation_error
 
 CLOSED = "case.closed"
 STATUS_CHANGED = "case.status_changed"
@@ -45,8 +46,7 @@ def read_facts(event: CloudEvent) -> CaseFacts | None:
         base = CaseEvent.model_validate(event.data)
         closed = CaseClosed.model_validate(event.data) if event.type == CLOSED else None
     except ValidationError as exc:
-        raise InvalidEvent(f"{event.type} {event.id}: {exc.error_count()} invalid field(s): "
-                           + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise InvalidEvent(f"{event.type} {event.id}: {describe_validation_error(exc, 'data')}") from None
     closing = event.type == STATUS_CHANGED and event.data.get("category") == "closed"
     return CaseFacts(event.id, event.type, base.case_id, base.case_type, base.account_id, base.status, base.version,
                      event.time, closing, closed.reason if closed else None, closed.duplicate_of if closed else None)
