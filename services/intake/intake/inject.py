@@ -39,20 +39,17 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoCaseStore(db)
-    publisher = Publisher(broker)
     marks = PublishedMarks()
-    service = register(broker, settings, store, marks)
-    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox], publisher,
+    register(broker, settings, store, marks)
+    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox], Publisher(broker),
                         settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()
         await store.seed_accounts([a.model_dump(mode="json") for a in load_seed_accounts().values()])
 
-    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, on_startup=[prepare],
-                     after_startup=[relay.start, marks.start], on_shutdown=[marks.stop, relay.stop, client.close])
-    app.context.set_global("intake_service", service)
-    return app
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, on_startup=[prepare],
+                      after_startup=[relay.start, marks.start], on_shutdown=[marks.stop, relay.stop, client.close])
 
 
 def main() -> None:

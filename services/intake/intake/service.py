@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from pydantic import ValidationError
 
-from pydantic import BaseModel, ValidationError
-
-from intake.core import Accepted, Account, Case, Refused, decide
+from intake.core import Accepted, Account, Refused, decide
 from intake.ports.store import CaseStore
-from shared.contract.commands import COMMAND_TYPES
+from shared.contract.commands import AccountUpsert
 from shared.contract.events import AccountUpserted
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.runtime.inbound import Malformed, describe_validation_error
@@ -90,22 +88,21 @@ class IntakeService:
 
     async def _upsert_account(self, command: CloudEvent) -> str:
         try:
-            data: BaseModel = COMMAND_TYPES[ACCOUNT_UPSERT].model_validate(command.data)
+            account = Account.from_upsert(AccountUpsert.model_validate(command.data))
         except ValidationError as exc:
             reason = describe_validation_error(exc, "account")
             await self._refusals.refuse(RefusedCommand.of(command), "invalid", reason)
             return "rejected"
-        account: dict[str, Any] = data.model_dump(mode="json", exclude={"actor"})
-        if command.subject != account["account_id"]:
+        if command.subject != account.account_id:
             await self._refusals.refuse(RefusedCommand.of(command), "invalid",
                                         "The subject of an account.upsert must be its account_id.")
             return "rejected"
-        upserted = AccountUpserted.model_validate(account)
-        event = new_event("account.upserted", account["account_id"], upserted, source=SOURCE,
-                          id_=derived_id(command.id, 0), cause=command, time=self._clock())
+        entry = account.model_dump(mode="json")
+        event = new_event("account.upserted", account.account_id, AccountUpserted.model_validate(entry),
+                          source=SOURCE, id_=derived_id(command.id, 0), cause=command, time=self._clock())
         entries = [OutboxEntry.of(self._topics.case_events, event)]
-        await self._store.upsert_account(account, entries)
-        await self._flush(self._store.account_outbox, account["account_id"], entries)
+        await self._store.upsert_account(entry, entries)
+        await self._flush(self._store.account_outbox, account.account_id, entries)
         return "accepted"
 
     async def _flush(self, outbox: BulkMarkable, owner_id: str, entries: list[OutboxEntry]) -> None:
@@ -114,6 +111,3 @@ class IntakeService:
         if unsent:
             await self._publisher.publish(unsent)
             self._marks.add(outbox, owner_id, [e.id for e in unsent])
-
-
-__all__ = ["Case", "ConcurrentWriteError", "IntakeService"]

@@ -68,7 +68,3 @@ class Case(BaseModel):
     order: Order | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     approval_history: list[ApprovalEntry] = Field(default_factory=list)
-
-    def has_processed(self, command_id: str) -> bool:
-        """True if a command with this id was already accepted (lets the adapter skip replays)."""
-        return any(h.command_id == command_id for h in self.history)
