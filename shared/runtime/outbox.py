@@ -86,7 +86,11 @@ class OutboxRelay:
         return sent
 
     async def start(self) -> None:
-        """Publish what a crash left behind, before anything new, then keep sweeping in the background."""
+        """Publish what a crash left behind, then keep sweeping in the background.
+
+        An after-startup hook, so consumers already run: a handler that touches a case publishes
+        that case's stored entries before its new ones itself, so per-case order holds either way.
+        """
         await self.sweep(grace=0)
         await self._loop.start()
 
