@@ -7,8 +7,11 @@ derived from both, so a redelivered event can never yield a second delivery or a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Union
 
 from pydantic import BaseModel, Field
+
+from shared.contract.catalog import envelope_model
 
 
 class NotificationOutcome(BaseModel):
@@ -55,3 +58,7 @@ NOTIFICATION_TYPES: dict[str, type[BaseModel]] = {
     "notification.skipped": NotificationSkipped,
 }
 """Event type -> model of its `data`."""
+
+NotificationEnvelope = Annotated[Union[tuple(envelope_model(t, m, "Event") for t, m in NOTIFICATION_TYPES.items())],  # noqa: UP007
+                                 Field(discriminator="type")]
+"""Any record on `notification.events` (and its dead letters), discriminated by `type`."""

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
-
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from pydantic import Field
 
 from notifier.adapters.inbound.http import deliveries_routes
 from notifier.adapters.outbound.mongo_store import MongoNotifierStore
@@ -19,8 +16,7 @@ from notifier.ports.store import NotifierStore
 from notifier.service import Links, NotifierService
 from notifier.settings import NotifierSettings
 from shared.contract import catalog
-from shared.contract.catalog import envelope_model
-from shared.contract.notification import NOTIFICATION_TYPES
+from shared.contract.notification import NotificationEnvelope
 from shared.directory import load_directory
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
@@ -28,10 +24,6 @@ from shared.runtime.consumer import subscribe
 from shared.runtime.http import Router
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Topics
-
-# Documents the outcome records in AsyncAPI, like intake's catalog does for case events.
-NotificationEnvelope = Annotated[Union[tuple(envelope_model(t, m, "Event") for t, m in NOTIFICATION_TYPES.items())],  # noqa: UP007
-                                 Field(discriminator="type")]
 
 
 def policy_of(settings: NotifierSettings) -> RetryPolicy:
