@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from intake.core import Case
@@ -92,6 +91,3 @@ class MemoryCaseStore:
     async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
         self.accounts[account["account_id"]] = copy.deepcopy(account)
         self.account_outboxes.setdefault(account["account_id"], []).extend(outbox)
-
-    async def pending(self, older_than: datetime, limit: int) -> list[tuple[str, list[OutboxEntry]]]:
-        return [(cid, list(d["outbox"])) for cid, d in self.cases.items() if d["outbox"]][:limit]
