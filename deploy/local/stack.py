@@ -9,7 +9,6 @@ import signal
 import sys
 import threading
 import urllib.request
-from pathlib import Path
 
 from processes import Child, free_port, python_env, wait_until
 from servers import ROOT, Kafka, MongoWire
