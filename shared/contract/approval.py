@@ -68,7 +68,10 @@ class ApprovalSetOutOfOffice(_ApprovalCommand):
 
 
 class RulesUpsert(_ApprovalCommand):
-    """`rules.upsert` (subject = `approval-rules`): replace the whole approval rule set; its version must increase."""
+    """`rules.upsert` (subject = `approval-rules`): replace the whole approval rule set; its version must increase.
+
+    Only holders of a `rule_editors` role of the rule set in force may send it.
+    """
 
     rule_set: dict[str, Any] = Field(description="The whole rule set, as in `approval_rules.yaml`.")
 

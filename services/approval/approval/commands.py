@@ -108,6 +108,10 @@ class CommandHandler:
             await _flush_rules(core, stored.outbox)
             return "duplicate"
         in_force = await core.rules.current()
+        if not set(data.actor.roles) & set(in_force.rule_editors):
+            await core.refuse(command, "forbidden", "Only holders of "
+                              f"{', '.join(in_force.rule_editors)} may change the approval rules.")
+            return "rejected"
         raw = data.rule_set
         try:
             rule_set = core.rules.validate(raw)

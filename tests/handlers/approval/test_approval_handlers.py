@@ -228,3 +228,15 @@ async def test_delegate_reassign_and_recall_commands(h):
     assert (record["data"]["decision"], record["data"]["comment"]) == ("recall", "Recalled by mary: wrong site")
     await h.cmd(decide("C-12", "sam", step="final_approval"))
     assert h.seen["rejections"][-1]["data"]["code"] == "not_found"
+
+
+async def test_rules_upsert_needs_a_rule_editor_role(h):
+    new = load_rule_file()
+    new["version"] = 2
+    new["rules"][2]["steps"]["pre_approval"]["approvers"] = [{"person": "mary"}]  # a rep approving her own CSRs
+    await h.cmd(command("rules.upsert", "approval-rules", {"rule_set": new, "actor": MARY}))
+    [rejection] = h.seen["rejections"]
+    assert rejection["data"]["code"] == "forbidden" and "admin" in rejection["data"]["reason"]
+    assert not h.events("approval.rules_updated")
+    await h.case_event(pending("C-13", gbu="packaging"))  # version 1 stays in force
+    assert h.events("approval.requested")[-1]["data"]["rule_set_version"] == 1

@@ -101,6 +101,7 @@ class RuleSet(_Strict):
     deputies: dict[str, str] = Field(default_factory=dict)
     escalation_chain: dict[str, str] = Field(default_factory=dict)
     reassigners: list[str] = Field(default_factory=list)
+    rule_editors: list[str] = Field(default_factory=lambda: ["admin"], description="Roles that may send rules.upsert.")
     rules: list[Rule] = Field(min_length=1)
 
     def calendar_for(self, gbu: str) -> Calendar:
