@@ -41,6 +41,9 @@ def test_approval_link_is_the_decision_link_verbatim():
 def test_decision_wording_follows_the_decision():
     assert "approved" in RENDERER.render("request_decided", context()).subject
     assert "rejected" in RENDERER.render("request_decided", context(decision="reject")).subject
+    recalled = RENDERER.render("request_decided", context(decision="recall", approver="mary"))
+    assert "withdrawn" in recalled.subject and "rejected" not in recalled.text + recalled.html  # the submitter withdrew
+    assert "was withdrawn by mary" in recalled.text and "<b>withdrawn</b> by mary" in recalled.html
 
 
 def test_template_without_subject_line_is_refused(tmp_path):
