@@ -8,13 +8,11 @@ from pydantic import ValidationError
 
 from approval.core import Absence, Refusal, RuleSetError, absence_started, decide, delegate, reassign, recall
 from approval.ports.store import Stored
-from approval.service import ApprovalCore
+from approval.service import SOURCE, ApprovalCore
 from shared.contract.approval import APPROVAL_COMMAND_TYPES, RULES_SUBJECT
 from shared.contract.envelope import CloudEvent, derived_id, new_event
 from shared.runtime.inbound import describe_validation_error
 from shared.runtime.outbox import OutboxEntry
-
-SOURCE = "/services/approval"
 
 
 class CommandHandler:
@@ -70,11 +68,10 @@ class CommandHandler:
         claim = self._core.linker.verify(data.token)
         if claim is None or claim.case_id != command.subject or claim.person != data.actor.id:
             return Refusal("forbidden", "The approval link is not valid for this person and case.")
-        open_step = state.open_step() if state else None
-        if open_step is None or open_step.approval_id != claim.approval_id:
-            earlier = next((s for s in (state.history if state else []) if s.approval_id == claim.approval_id), None)
-            if earlier is not None and earlier.status in ("approved", "rejected"):
-                return Refusal("already_decided", f"This approval request was already decided ({earlier.status}).")
+        step = state.step_of(claim.approval_id) if state else None
+        if step is not None and step.status in ("approved", "rejected"):
+            return Refusal("already_decided", f"This approval request was already decided ({step.status}).")
+        if step is None or not step.is_open:
             return Refusal("not_found", "This approval link is for a request that is no longer open.")
         return None
 

@@ -77,10 +77,8 @@ class ApprovalCore:
         return out
 
     async def flush(self, case_id: str, entries: list[OutboxEntry]) -> None:
-        """Publish then mark; a crash in between republishes the same ids."""
-        if entries:
-            await self.publisher.publish(entries)
-            await self.store.mark_published(case_id, [e.id for e in entries])
+        """Publish then mark the case's entries; a crash in between republishes the same ids."""
+        await flush(case_id, entries, self.publisher, self.store)  # type: ignore[arg-type]  # marks like an OutboxStore
 
     async def refuse(self, command: CloudEvent, code: str, reason: str,
                      extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:

@@ -240,3 +240,18 @@ async def test_rules_upsert_needs_a_rule_editor_role(h):
     assert not h.events("approval.rules_updated")
     await h.case_event(pending("C-13", gbu="packaging"))  # version 1 stays in force
     assert h.events("approval.requested")[-1]["data"]["rule_set_version"] == 1
+
+
+async def test_a_link_of_a_decided_or_void_request_is_refused(h):
+    await h.case_event(pending("C-14"))
+    token = h.events("approval.requested")[-1]["data"]["token"]
+    await h.cmd(decide("C-14", "john", token=token))
+    await h.cmd(decide("C-14", "john", token=token))
+    assert h.seen["rejections"][-1]["data"]["code"] == "already_decided"
+    await h.case_event(pending("C-15"))
+    token = h.events("approval.requested")[-1]["data"]["token"]
+    closed = pending("C-15", to="closed_rejected", step=None)
+    await h.case_event(closed)
+    await h.cmd(decide("C-15", "john", token=token))
+    assert h.seen["rejections"][-1]["data"]["code"] == "not_found"
+    assert [c["subject"] for c in h.seen["commands"]] == ["C-14"]

@@ -90,6 +90,11 @@ class CaseApprovals(BaseModel):
             return None
         return step
 
+    def step_of(self, approval_id: str) -> Step | None:
+        """The step opened as `approval_id`, open or closed."""
+        steps = ([self.current] if self.current else []) + self.history
+        return next((s for s in steps if s.approval_id == approval_id), None)
+
     def past(self, name: str) -> Step | None:
         """The latest step of that name, open or closed."""
         steps = ([self.current] if self.current else []) + list(reversed(self.history))

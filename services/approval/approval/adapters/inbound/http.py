@@ -25,8 +25,7 @@ def approval_routes(store: ApprovalStore, linker: Linker, broker: KafkaBroker, t
             return _json({"error": "unknown or invalid approval link"}, 404)
         stored = await store.get(claim.case_id)
         state = stored.state if stored else None
-        steps = ([state.current] if state and state.current else []) + (list(state.history) if state else [])
-        step = next((s for s in steps if s.approval_id == claim.approval_id), None)
+        step = state.step_of(claim.approval_id) if state else None
         if state is None or step is None:
             return _json({"error": "approval request not found"}, 404)
         mine = next((s for s in step.slots if claim.person in s.eligible()), None)
@@ -50,12 +49,9 @@ def approval_routes(store: ApprovalStore, linker: Linker, broker: KafkaBroker, t
         if decision not in ("approve", "reject"):
             return _json({"error": "decision must be approve or reject"}, 400)
         stored = await store.get(claim.case_id)
-        step = stored.state.current if stored and stored.state.current else None
-        if step is None or step.approval_id != claim.approval_id:
-            past = [s for s in (stored.state.history if stored else []) if s.approval_id == claim.approval_id]
-            if not past:
-                return _json({"error": "approval request not found"}, 404)
-            step = past[0]
+        step = stored.state.step_of(claim.approval_id) if stored else None
+        if step is None:
+            return _json({"error": "approval request not found"}, 404)
         command = CloudEvent(
             id=str(uuid.uuid4()), source="/services/approval/http", type="approval.decide", subject=claim.case_id,
             time=now_utc(), data={"case_id": claim.case_id, "step": step.step, "decision": decision,
