@@ -88,8 +88,8 @@ class RoutingService:
     async def _decide(self, view: CaseView, trigger: str) -> Decision | None:
         rules = await self._rules.get()
         at = reroute_trigger(rules, view) if trigger == CAUSE_SET else trigger
-        if at is None:
-            return None
+        if at is None or not rules.candidates(view.case_type, at):
+            return None  # most status changes concern no rule: no account or load look-ups for them
         owner = await self._store.account_owner(view.account_id) or view.account_owner
         people = sorted({p.id for p in self._directory.people})
         load = await self._store.open_load(people)

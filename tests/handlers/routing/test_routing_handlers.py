@@ -216,3 +216,23 @@ async def test_cause_change_of_a_taken_claim_changes_nothing(harness, settings):
     change = {"field": "cause", "before": "logistics", "after": "technical"}
     await send(broker, topic, event("case.updated", "CL-8", 3, command_type="case.update", changes=[change]))
     assert len(seen["commands"]) == 1
+
+
+async def test_a_status_no_rule_concerns_costs_no_owner_or_load_lookup(harness, settings, store):
+    broker, seen = harness
+    await send(broker, settings.topics.case_events, opened("CL-90", cause="technical"))
+    lookups: list[str] = []
+    real_load, real_owner = store.open_load, store.account_owner
+
+    async def open_load(people):
+        lookups.append("load")
+        return await real_load(people)
+
+    async def account_owner(account_id):
+        lookups.append("owner")
+        return await real_owner(account_id)
+
+    store.open_load, store.account_owner = open_load, account_owner
+    await send(broker, settings.topics.case_events, event("case.status_changed", "CL-90", 2, status="in_progress",
+                                                          **{"from": "new", "to": "in_progress"}))
+    assert lookups == [] and len(seen["commands"]) == 1
