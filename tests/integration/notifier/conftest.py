@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
 from shared.settings import Settings
 from tests.support.env import service_env
 
-SERVICE_ROOT = Path(__file__).resolve().parents[3] / "services" / "notifier"
-if importlib.util.find_spec("notifier") is None:  # the editable install predates the package (see docs/notifier.md)
-    sys.path.insert(0, str(SERVICE_ROOT))
-
-from smtp_sink import SmtpSink  # noqa: E402  (deploy/local, on pytest's pythonpath)
+from smtp_sink import SmtpSink  # deploy/local, on pytest's pythonpath
 
 REFUSED = "leo@example.com"  # the sink answers 550 to this address
 CASE_LINK_BASE = "https://crm.example.test"
@@ -42,8 +34,7 @@ def notifier(settings: Settings, smtp: SmtpSink, tmp_path_factory: pytest.TempPa
 
     env = service_env(settings, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), CASE_LINK_BASE=CASE_LINK_BASE,
                       NOTIFY_RETRY_BASE_SECONDS="0.3", NOTIFY_RETRY_MAX_SECONDS="1", NOTIFY_SWEEP_SECONDS="0.3",
-                      NOTIFY_MAX_ATTEMPTS="3", SMTP_TIMEOUT_SECONDS="3", NOTIFY_LEASE_SECONDS="3",
-                      PYTHONPATH=os.pathsep.join(p for p in (str(SERVICE_ROOT), os.environ.get("PYTHONPATH")) if p))
+                      NOTIFY_MAX_ATTEMPTS="3", SMTP_TIMEOUT_SECONDS="3", NOTIFY_LEASE_SECONDS="3")
     proc = ServiceProcess("notifier", env, tmp_path_factory.mktemp("notifier") / "notifier.log")
     proc.start()
     yield proc
