@@ -125,3 +125,15 @@ async def test_account_upsert_then_open_fills_account_details(harness, settings,
     assert store.account_outboxes["ACC-77"] == []
     case = store.cases["CSR-1"]["case"]
     assert "100077" in json.dumps(case) and "A - Key account" in json.dumps(case)
+
+
+async def test_a_resent_account_upsert_does_not_undo_a_newer_one(harness, settings, store, marks):
+    broker, seen = harness
+    entry = {"account_id": "ACC-78", "name": "Old name", "actor": ACTOR}
+    first = command("account.upsert", "ACC-78", entry)
+    await send(broker, settings, first, key="ACC-78")
+    await send(broker, settings, command("account.upsert", "ACC-78", {**entry, "name": "New name"}), key="ACC-78")
+    await marks.flush()
+    await send(broker, settings, first, key="ACC-78")  # its producer sends it again, later
+    assert store.accounts["ACC-78"]["name"] == "New name"
+    assert [e["data"]["name"] for e in seen["events"] if e["type"] == "account.upserted"] == ["Old name", "New name"]

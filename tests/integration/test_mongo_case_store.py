@@ -65,7 +65,7 @@ async def test_refusal_is_recorded_once(store):
 
 
 async def test_seed_never_overwrites_a_maintained_account(store):
-    await store.upsert_account({"account_id": "A1", "name": "Maintained"}, [entry(1)])
+    assert await store.upsert_account({"account_id": "A1", "name": "Maintained"}, "cmd-a1", [entry(1)])
     await store.seed_accounts([{"account_id": "A1", "name": "Seed"}, {"account_id": "A2", "name": "Seed 2"}])
     assert await store.get_account("A1") == {"account_id": "A1", "name": "Maintained"}
     assert (await store.get_account("A2"))["name"] == "Seed 2"
@@ -88,3 +88,13 @@ def _entry(command_id: str):
 
     return HistoryEntry.model_validate({"at": datetime.now(UTC), "actor_id": "hank", "command_id": command_id,
                                         "command_type": "case.update", "changes": []})
+
+
+async def test_an_account_upsert_is_applied_once_even_on_a_seeded_entry(store):
+    await store.seed_accounts([{"account_id": "A3", "name": "Seed"}])
+    assert await store.upsert_account({"account_id": "A3", "name": "First"}, "cmd-1", [entry(20)])
+    assert await store.upsert_account({"account_id": "A3", "name": "Second"}, "cmd-2", [entry(21)])
+    assert not await store.upsert_account({"account_id": "A3", "name": "First"}, "cmd-1", [entry(22)])
+    assert await store.get_account("A3") == {"account_id": "A3", "name": "Second"}
+    assert [e.id for e in dict(await store.account_outbox.pending(datetime.now(UTC) + timedelta(hours=1), 10))["A3"]] == [
+        "e20", "e21"]

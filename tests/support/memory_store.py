@@ -54,6 +54,7 @@ class MemoryCaseStore:
         self.refusals = MemoryRefusals()
         self.accounts: dict[str, dict[str, Any]] = {}
         self.account_outboxes: dict[str, list[OutboxEntry]] = {}
+        self.account_applied: dict[str, set[str]] = {}
         self.case_outbox = _Outbox(lambda o: self.cases[o]["outbox"], lambda o, v: self.cases[o].update(outbox=v))
         self.account_outbox = _Outbox(self.account_outboxes.__getitem__, self.account_outboxes.__setitem__)
 
@@ -88,6 +89,11 @@ class MemoryCaseStore:
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.accounts.get(account_id))
 
-    async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
+    async def upsert_account(self, account: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
+        applied = self.account_applied.setdefault(account["account_id"], set())
+        if command_id in applied:
+            return False
+        applied.add(command_id)
         self.accounts[account["account_id"]] = copy.deepcopy(account)
         self.account_outboxes.setdefault(account["account_id"], []).extend(outbox)
+        return True

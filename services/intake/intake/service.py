@@ -101,7 +101,8 @@ class IntakeService:
         event = new_event("account.upserted", account.account_id, AccountUpserted.model_validate(entry),
                           source=SOURCE, id_=derived_id(command.id, 0), cause=command, time=self._clock())
         entries = [OutboxEntry.of(self._topics.case_events, event)]
-        await self._store.upsert_account(entry, entries)
+        if not await self._store.upsert_account(entry, command.id, entries):
+            return "duplicate"  # the first result stands; the relay publishes what a crash left unsent
         await self._flush(self._store.account_outbox, account.account_id, entries)
         return "accepted"
 

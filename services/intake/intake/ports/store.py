@@ -52,5 +52,5 @@ class CaseStore(Protocol):
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""
 
-    async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
-        """Create or replace an entry of the account directory, with its events."""
+    async def upsert_account(self, account: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
+        """Create or replace an entry, with its events, unless `command_id` was applied to it; else False."""

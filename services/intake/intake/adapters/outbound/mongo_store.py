@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from intake.core import Case
 from intake.ports.store import StoredCase
@@ -74,15 +75,19 @@ class MongoCaseStore:
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""
-        return await self.accounts.find_one({"_id": account_id}, {"_id": 0, "outbox": 0})
+        return await self.accounts.find_one({"_id": account_id}, {"_id": 0, "outbox": 0, "applied": 0})
 
-    async def upsert_account(self, account: dict[str, Any], outbox: list[OutboxEntry]) -> None:
-        """Create or replace an entry and queue its `account.upserted` event, in one write."""
-        await self.accounts.update_one(
-            {"_id": account["account_id"]},
-            {"$set": account, "$push": {"outbox": {"$each": outbox_docs(outbox)}}},
-            upsert=True,
-        )
+    async def upsert_account(self, account: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
+        """Create or replace an entry, record the command and queue its event, in one write; False if applied before."""
+        try:
+            await self.accounts.update_one(
+                {"_id": account["account_id"], "applied": {"$ne": command_id}},
+                {"$set": account, "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)}}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # the entry exists and the filter did not match: applied before
+            return False
+        return True
 
     async def seed_accounts(self, accounts: list[dict[str, Any]]) -> None:
         """Add the sample accounts that are missing; never overwrite a maintained entry."""
