@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,6 @@ from tests.support.kafka_io import command
 from tests.support.service_process import ServiceProcess
 
 pytestmark = pytest.mark.integration
-ROUTING_PKG = str(Path(__file__).resolve().parents[3] / "services" / "routing")
 ROUTER = "system:routing"
 CSR = {"requirement_category": "labelling", "main_shipping_site": "Bergen"}
 APPROVE = {"decision": "approve", "approver": "john", "comment": "ok"}
@@ -28,10 +25,8 @@ APPROVE = {"decision": "approve", "approver": "john", "comment": "ok"}
 
 @pytest.fixture(scope="module")
 def routing(settings: Settings, intake: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    """The routing service as a real process (PYTHONPATH: the editable install may predate the package)."""
-    path = os.pathsep.join(p for p in (ROUTING_PKG, os.environ.get("PYTHONPATH")) if p)
-    proc = ServiceProcess("routing", service_env(settings, PYTHONPATH=path),
-                          tmp_path_factory.mktemp("routing") / "routing.log")
+    """The routing service as a real process."""
+    proc = ServiceProcess("routing", service_env(settings), tmp_path_factory.mktemp("routing") / "routing.log")
     proc.start()
     yield proc
     proc.stop()
