@@ -157,6 +157,18 @@ async def test_http_one_case_and_an_accounts_cases(http, settings):
     assert (await client.get("/health")).text == "inner"  # everything else is the FastStream app's
 
 
+async def test_http_an_accounts_cases_are_listed_most_recently_changed_first(http, settings):
+    from datetime import timedelta
+
+    client, broker, _ = http
+    first = opened("Q-10", "quotation", account_id="ACC-10")
+    later = opened("Q-11", "quotation", account_id="ACC-10")  # half a second later: ISO text sorts it first
+    await send(broker, settings, first)
+    await send(broker, settings, later.model_copy(update={"time": first.time + timedelta(milliseconds=500)}))
+    listed = (await client.get("/accounts/ACC-10/cases")).json()
+    assert [c["case_id"] for c in listed["cases"]] == ["Q-11", "Q-10"]
+
+
 async def test_http_customer_message_becomes_a_command_for_intake(http, settings):
     client, broker, seen = http
     await send(broker, settings, opened("CR-1", "change_request"))

@@ -26,8 +26,8 @@ def portal_routes(store: ProjectionStore, messages: CustomerMessages) -> list[Ro
         account_id = request.params["account_id"]
         active = await store.active()
         states = await store.by_account(active.number, account_id) if active else []
-        cases = sorted((s.record.model_dump(mode="json") for s in states), key=lambda r: r["changed_at"], reverse=True)
-        return json_response({"account_id": account_id, "cases": cases})
+        records = sorted((s.record for s in states), key=lambda r: r.changed_at, reverse=True)  # times, not their text
+        return json_response({"account_id": account_id, "cases": [r.model_dump(mode="json") for r in records]})
 
     async def message(request: Request) -> AsgiResponse:
         """A customer's message on a case, sent to intake as a command."""
