@@ -6,9 +6,8 @@ from collections import Counter
 
 from intake.core import Lifecycle
 from routing.core.rules import ROUTING_ACTOR_ID, Rule, RuleSet
+from routing.core.view import OPENED
 from shared.directory import Directory
-
-OPENED = "opened"
 
 
 def problems_of(rules: RuleSet, directory: Directory, lifecycles: dict[str, Lifecycle]) -> list[str]:
@@ -66,13 +65,7 @@ def _rule_problems(rule: Rule, lc: Lifecycle, rules: RuleSet, directory: Directo
     add_member = lc.commands.get("case.add_team_member")
     if rule.team_role and (add_member is None or ROUTING_ACTOR_ID not in add_member.roles):
         out.append(f"{where}: {lc.case_type} does not let {ROUTING_ACTOR_ID} add team members")
-    if ROUTING_ACTOR_ID not in lc.commands.get("case.assign", _NO_ASSIGN).roles:
+    assign = lc.commands.get("case.assign")
+    if assign is None or ROUTING_ACTOR_ID not in assign.roles:
         out.append(f"{where}: {lc.case_type} does not let {ROUTING_ACTOR_ID} assign cases")
     return out
-
-
-class _NoAssign:
-    roles: list[str] = []
-
-
-_NO_ASSIGN = _NoAssign()

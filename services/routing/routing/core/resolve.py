@@ -30,16 +30,12 @@ class Decision(BaseModel):
         return f"routing rules v{self.rules_version}, rule {self.rule_id}: {self.why}"
 
 
-def _case_value(case: CaseView, key: str) -> str | None:
-    return getattr(case, key)
-
-
 def matching(rules: RuleSet, case: CaseView, on: str) -> tuple[Rule | None, Rule | None]:
     """The most specific matching rule (ties: file order) and the fallback rule of (case type, trigger)."""
     candidates = rules.candidates(case.case_type, on)
     fallback = next((r for r in candidates if r.fallback), None)
     hits = [r for r in candidates if not r.fallback
-            and all(_case_value(case, k) == v for k, v in r.match.given().items())]
+            and all(getattr(case, k) == v for k, v in r.match.given().items())]
     best = max(hits, key=lambda r: r.specificity, default=None)  # max keeps the first of equals
     return best, fallback
 
