@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,6 +110,15 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, child: Chil
             raise RuntimeError(f"{what}: process exited with code {child.proc.returncode if child.proc else '?'}")
         time.sleep(0.25)
     raise TimeoutError(f"{what}: not healthy after {timeout:.0f}s")
+
+
+def http_ok(url: str) -> bool:
+    """True when GET `url` answers 200 (a service's /health)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
 
 
 def python_env(extra: dict[str, str]) -> dict[str, str]:

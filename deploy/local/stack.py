@@ -8,9 +8,8 @@ import os
 import signal
 import sys
 import threading
-import urllib.request
 
-from processes import Child, free_port, python_env, wait_until
+from processes import Child, free_port, http_ok, python_env, wait_until
 from servers import ROOT, Kafka, MongoWire
 from smtp_sink import SmtpSink
 
@@ -18,14 +17,6 @@ from smtp_sink import SmtpSink
 SERVICES = [("intake", "intake"), ("approval", "approval"), ("routing", "routing"),
             ("portal-sync", "portal_sync"), ("notifier", "notifier")]
 STATE = ROOT / ".local"
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 def _runnable(module: str) -> bool:
@@ -79,7 +70,7 @@ def main() -> int:
                           env={**env, "SERVICE_NAME": label, "HTTP_PORT": str(port),
                                "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **addresses}).start()
             started.append(child)
-            wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/health"), 60, label, child)
+            wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/health"), 60, label, child)
             lines.append(f"{module.upper()}_HTTP=http://127.0.0.1:{port}")
             addresses[f"{module.upper()}_HTTP"] = f"http://127.0.0.1:{port}"
         (STATE / "stack.env").write_text("\n".join(lines) + "\n")

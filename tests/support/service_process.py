@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import sys
-import urllib.request
 from pathlib import Path
 
-from processes import Child, free_port, wait_until  # deploy/local
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
+from processes import Child, free_port, http_ok, wait_until  # deploy/local
 
 
 class ServiceProcess:
@@ -37,7 +28,7 @@ class ServiceProcess:
         self.child = Child(self.module, [sys.executable, "-m", self.module], env=env, log_file=self.log_file)
         self.child.start()
         try:
-            wait_until(lambda: _healthy(f"{self.url}/health"), timeout, self.module, self.child)
+            wait_until(lambda: http_ok(f"{self.url}/health"), timeout, self.module, self.child)
         except Exception:
             print(self.log_file.read_text()[-5000:] if self.log_file.exists() else "(no log)")
             raise
