@@ -11,10 +11,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import SkipValidation
+from pymongo.errors import ConnectionFailure
 
 from shared.contract.envelope import CloudEvent
 from shared.logging import message_logger
@@ -24,6 +26,9 @@ from shared.settings import Topics
 Handler = Callable[[CloudEvent], Awaitable[str]]
 MalformedHandler = Callable[[Malformed], Awaitable[None]]
 MAX_FAILURES = 5  # then a record that keeps failing is dead-lettered so the partition moves on
+# The store or the broker being unreachable is not the record's fault: such failures pause the
+# partition (retried without limit) instead of counting towards the dead letter.
+OUTAGES = (ConnectionFailure, KafkaConnectionError, KafkaTimeoutError)
 RETRY_PAUSE = 1.0
 MAX_RECORDS = 200
 CONCURRENT_KEYS = 32
@@ -64,6 +69,9 @@ class _RecordHandler:
         where = (rec.topic, rec.partition, rec.offset)
         try:
             outcome = await self._handle(event)
+        except OUTAGES:
+            log.exception("message.outage_will_retry")
+            raise
         except Exception as exc:
             self._failures[where] = self._failures.get(where, 0) + 1
             if self._failures[where] < MAX_FAILURES:
