@@ -40,25 +40,28 @@ def topic_specs(topics: Topics) -> list[TopicSpec]:
 
 
 async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replication: int = 1) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet; returns the names this call created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="create-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
-        if missing:
-            new = [NewTopic(s.name, s.partitions, replication, topic_configs=s.configs) for s in missing]
-            try:
-                response = await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                return []  # another service created them between our list and create
-            # Errors come back per topic in the response, not as exceptions.
-            failed = [(t[0], t[1], t[2] if len(t) > 2 else "") for t in response.topic_errors
-                      if t[1] not in (0, TopicAlreadyExistsError.errno)]
-            if failed:
-                raise RuntimeError("could not create topics: " + "; ".join(
-                    f"{name} (error {code}{': ' + msg if msg else ''})" for name, code, msg in failed))
-        return [s.name for s in missing]
+        if not missing:
+            return []
+        new = [NewTopic(s.name, s.partitions, replication, topic_configs=s.configs) for s in missing]
+        try:
+            response = await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            return []  # another service created them between our list and create
+        # Errors come back per topic in the response, not as exceptions. "Already exists" is fine:
+        # another service, or a list_topics answered from metadata that had not caught up yet.
+        failed = [(t[0], t[1], t[2] if len(t) > 2 else "") for t in response.topic_errors
+                  if t[1] not in (0, TopicAlreadyExistsError.errno)]
+        if failed:
+            raise RuntimeError("could not create topics: " + "; ".join(
+                f"{name} (error {code}{': ' + msg if msg else ''})" for name, code, msg in failed))
+        created = {t[0] for t in response.topic_errors if t[1] == 0}
+        return [s.name for s in missing if s.name in created]
     finally:
         await admin.close()
 
