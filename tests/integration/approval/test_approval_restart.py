@@ -53,3 +53,25 @@ async def test_restart_keeps_timers_and_applies_a_later_decision_once(wire: Wire
     assert [(e["data"]["approver"], e["data"]["decision"]) for e in recorded] == [("clara", "approve")]
     assert len(wire.all("approval.reminder", case_id)) == 1 and len(wire.all("approval.escalated", case_id)) == 1
     assert len(wire.all("approval.requested", case_id)) == 1
+
+
+async def test_a_decision_sent_while_the_service_is_down_is_applied_once_after_restart(wire: Wire,
+                                                                                      approval: ServiceProcess):
+    case_id = new_id("CR")
+    await wire.case("case.open", case_id, CARL, case_type="customer_request", gbu="timers", account_id="ACC-1001",
+                    subject="Catalogue", fields={"request_type": "documentation"})
+    await wire.case("case.submit", case_id, CARL)
+    await wire.wait("approval.requested", case_id)
+
+    approval.kill()
+    await wire.approval("approval.decide", case_id, PETER, case_id=case_id, step="approval", decision="approve",
+                        comment="decided while the service was down")
+    await asyncio.sleep(2)
+    assert not wire.all("approval.decided", case_id)  # nobody was there to take it
+    approval.start()
+
+    await wire.wait("case.status_changed", case_id, where=lambda d: d["data"]["to"] == "approved")
+    await wire.reader.quiet(2.0)
+    assert len(wire.all("approval.decided", case_id)) == 1
+    recorded = wire.all("case.approval_recorded", case_id)
+    assert [(e["data"]["approver"], e["data"]["decision"]) for e in recorded] == [("peter", "approve")]
