@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from intake.inject import register
 from shared.runtime.marks import PublishedMarks
 from shared.settings import Settings
+from tests.support.capture import capture
 from tests.support.kafka_io import command
 from tests.support.memory_store import MemoryCaseStore
 
@@ -38,24 +39,9 @@ def marks() -> PublishedMarks:
 async def harness(settings, store, marks):
     broker = KafkaBroker()
     register(broker, settings, store, marks)
-    seen: dict[str, list[dict]] = {"events": [], "rejections": [], "dlq": []}
     topics = settings.topics
-
-    async def raw(msg):  # read what was published, byte for byte
-        return msg.body
-
-    @broker.subscriber(topics.case_events, decoder=raw)
-    async def events(body: bytes) -> None:
-        seen["events"].append(json.loads(body))
-
-    @broker.subscriber(topics.case_rejections, decoder=raw)
-    async def rejections(body: bytes) -> None:
-        seen["rejections"].append(json.loads(body))
-
-    @broker.subscriber(topics.dlq(topics.case_commands), decoder=raw)
-    async def dead(body: bytes) -> None:
-        seen["dlq"].append({"raw": body})
-
+    seen = capture(broker, {"events": topics.case_events, "rejections": topics.case_rejections,
+                            "dlq": (topics.dlq(topics.case_commands), lambda body: {"raw": body})})
     async with TestKafkaBroker(broker) as test_broker:
         yield test_broker, seen
 

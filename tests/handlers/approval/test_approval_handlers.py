@@ -13,6 +13,7 @@ from approval.core import load_rule_file
 from approval.inject import register
 from approval.settings import ApprovalSettings
 from tests.handlers.approval.memory_store import MemoryApprovalStore
+from tests.support.capture import as_bytes, capture
 from tests.support.kafka_io import command
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -66,19 +67,10 @@ async def h():
     broker = KafkaBroker()
     store = MemoryApprovalStore()
     service = register(broker, settings, store)
-    seen: dict[str, list] = {"events": [], "commands": [], "rejections": [], "dlq": []}
     topics = settings.topics
-
-    async def raw(msg):
-        return msg.body
-
-    for name, topic in (("events", topics.approval_events), ("commands", topics.case_commands),
-                        ("rejections", topics.case_rejections), ("dlq", topics.dlq(topics.approval_commands))):
-        def collect(bucket):
-            async def handler(body: bytes) -> None:
-                seen[bucket].append(json.loads(body) if bucket != "dlq" else body)
-            return handler
-        broker.subscriber(topic, decoder=raw, group_id=f"probe-{name}")(collect(name))
+    seen = capture(broker, {"events": topics.approval_events, "commands": topics.case_commands,
+                            "rejections": topics.case_rejections,
+                            "dlq": (topics.dlq(topics.approval_commands), as_bytes)})
     async with TestKafkaBroker(broker) as test_broker:
         harness = Harness(test_broker, service, settings, seen)
         harness.store = store

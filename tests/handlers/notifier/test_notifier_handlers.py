@@ -15,6 +15,7 @@ from notifier.settings import NotifierSettings
 from shared.contract.envelope import now_utc
 from shared.contract.notification import NotificationFailed, NotificationSent, NotificationSkipped
 from tests.handlers.notifier.memory_store import FakeSender, MemoryNotifierStore
+from tests.support.capture import capture
 
 CASE = "CSR-H1"
 LINK = "https://approvals.example.com/approvals/tok-1"
@@ -47,20 +48,8 @@ def settings() -> NotifierSettings:
 async def harness(settings):
     store, sender, broker = MemoryNotifierStore(), FakeSender(), KafkaBroker()
     _, dispatcher = register(broker, settings, store, sender)
-    seen: dict[str, list[dict]] = {"outcomes": [], "dlq": []}
     topics = settings.topics
-
-    async def raw(msg):
-        return msg.body
-
-    @broker.subscriber(topics.notification_events, decoder=raw)
-    async def outcomes(body: bytes) -> None:
-        seen["outcomes"].append(json.loads(body))
-
-    @broker.subscriber(topics.dlq(topics.notification_events), decoder=raw)
-    async def dead(body: bytes) -> None:
-        seen["dlq"].append(json.loads(body))
-
+    seen = capture(broker, {"outcomes": topics.notification_events, "dlq": topics.dlq(topics.notification_events)})
     async with TestKafkaBroker(broker) as test_broker:
 
         async def publish(message: dict, topic: str | None = None) -> None:

@@ -20,6 +20,7 @@ from shared.runtime.http import Router
 from shared.runtime.outbox import Publisher
 from shared.settings import Settings
 from tests.handlers.portal_sync.memory_store import MemoryProjectionStore
+from tests.support.capture import as_bytes, capture
 from tests.unit.portal_sync.events import case_event, closing, moved, opened
 
 
@@ -39,24 +40,9 @@ async def store() -> MemoryProjectionStore:
 async def harness(settings, store):
     broker = KafkaBroker()
     register(broker, settings, store, known_statuses())
-    seen: dict[str, list] = {"portal": [], "commands": [], "dlq": []}
     topics = settings.topics
-
-    async def raw(msg):
-        return msg.body
-
-    @broker.subscriber(topics.portal_case_status, decoder=raw)
-    async def portal(body: bytes) -> None:
-        seen["portal"].append(json.loads(body))
-
-    @broker.subscriber(topics.case_commands, decoder=raw)
-    async def commands(body: bytes) -> None:
-        seen["commands"].append(json.loads(body))
-
-    @broker.subscriber(topics.dlq(topics.case_events), decoder=raw)
-    async def dead(body: bytes) -> None:
-        seen["dlq"].append(body)
-
+    seen = capture(broker, {"portal": topics.portal_case_status, "commands": topics.case_commands,
+                            "dlq": (topics.dlq(topics.case_events), as_bytes)})
     async with TestKafkaBroker(broker) as test_broker:
         yield test_broker, seen
 

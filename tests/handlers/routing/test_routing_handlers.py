@@ -15,6 +15,7 @@ from routing.inject import put_file_rules_in_force, register
 from routing.settings import RoutingSettings
 from shared.directory import load_directory
 from tests.handlers.routing.memory_store import MemoryRoutingStore
+from tests.support.capture import capture
 from tests.support.kafka_io import command
 
 ADMIN = {"id": "ada", "roles": ["admin"]}
@@ -36,19 +37,7 @@ async def store() -> MemoryRoutingStore:
 async def harness(settings, store):
     broker = KafkaBroker()
     register(broker, settings, store)
-    seen: dict[str, list[dict]] = {"commands": [], "rejections": []}
-
-    async def raw(msg):
-        return msg.body
-
-    @broker.subscriber(settings.topics.case_commands, decoder=raw)
-    async def commands(body: bytes) -> None:
-        seen["commands"].append(json.loads(body))
-
-    @broker.subscriber(settings.topics.case_rejections, decoder=raw)
-    async def rejections(body: bytes) -> None:
-        seen["rejections"].append(json.loads(body))
-
+    seen = capture(broker, {"commands": settings.topics.case_commands, "rejections": settings.topics.case_rejections})
     async with TestKafkaBroker(broker) as test_broker:
         yield test_broker, seen
 
