@@ -27,6 +27,27 @@ class Topics(BaseModel):
         return f"{topic}.dlq"
 
 
+class Limits(BaseModel):
+    """Size limits every service enforces on what it reads and writes; env `LIMITS__<NAME>`.
+
+    They are one set so that they agree end to end: a command under `command_bytes` yields events
+    under `record_bytes`, which the producer (`max.request.size`) and every topic (`max.message.bytes`)
+    accept.
+    """
+
+    record_bytes: int = Field(1_048_576, description="Largest record (value) any service produces or reads; "
+                              "the producer's max.request.size and each topic's max.message.bytes derive from it.")
+    command_bytes: int = Field(262_144, description="Largest command accepted; a bigger one is refused as "
+                               "`too_large`, so the events it causes stay well under `record_bytes`.")
+    text_chars: int = Field(20_000, description="Longest string anywhere in a message.")
+    list_items: int = Field(1_000, description="Most items in any JSON array of a message.")
+    json_depth: int = Field(32, description="Deepest nesting of JSON objects and arrays in a message.")
+    id_chars: int = Field(64, description="Longest case id, account id or message id.")
+    case_id_pattern: str = Field(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+                                 description="Characters a case (or account) id may use; it is also the Kafka key.")
+    history_entries: int = Field(10_000, description="Most history entries kept per case; older ones are archived.")
+
+
 class Settings(BaseSettings):
     """Connection and runtime settings shared by every service."""
 
@@ -42,6 +63,7 @@ class Settings(BaseSettings):
     consumer_group_prefix: str = Field("", description="Put before the service name to form its consumer group.")
     topic_replication_factor: int = Field(1, description="Replication factor of the topics the stack creates.")
     outbox_sweep_seconds: float = Field(2.0, description="How often the outbox relay looks for unpublished events.")
+    limits: Limits = Field(default_factory=Limits, description="Size limits, the same in every service.")
 
     topic_case_commands: str | None = None
     topic_case_events: str | None = None

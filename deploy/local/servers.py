@@ -140,7 +140,9 @@ class MongoWire:
         self.root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         binary = Path(sys.executable).with_name("secantusd-py")
-        argv = [str(binary), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.root)]
+        # --sync-on-commit: an acknowledged write survives a kill -9 (without it the newest writes were lost).
+        argv = [str(binary), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.root),
+                "--sync-on-commit"]
         self.child = Child("store", argv, log_file=self.log_file).start()
         wait_until(self.healthy, timeout, "store", self.child)
         return self

@@ -12,7 +12,9 @@ from pymongo.errors import DuplicateKeyError
 
 def connect(url: str, database: str) -> tuple[AsyncMongoClient, AsyncDatabase]:
     """A client and the deployment's database; UTC-aware datetimes everywhere."""
-    client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    # Journaled writes: a consumer commits its offset after the write, so the write must survive a crash
+    # of the store (MongoDB: j=true; SecantusDB runs with --sync-on-commit locally as well).
+    client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000, journal=True)
     return client, client[database]
 
 
