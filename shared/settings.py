@@ -27,6 +27,10 @@ class Topics(BaseModel):
         return f"{topic}.dlq"
 
 
+# Key (an id), headers (content type, correlation id, a dead letter's reason) and batch framing.
+BROKER_OVERHEAD_BYTES = 64 * 1024
+
+
 class Limits(BaseModel):
     """Size limits every service enforces on what it reads and writes; env `LIMITS__<NAME>`.
 
@@ -47,6 +51,15 @@ class Limits(BaseModel):
                                  description="Characters a case (or account) id may use; it is also the Kafka key.")
     history_entries: int = Field(10_000, description="Most history entries kept per case; older ones are archived.")
 
+    @property
+    def broker_bytes(self) -> int:
+        """What Kafka must accept for one record: `record_bytes` plus room for key, headers and batch framing.
+
+        The one figure behind the producer's max.request.size, each topic's max.message.bytes and the
+        consumer's fetch sizes, so a record one service may write is one every other can move and read.
+        """
+        return self.record_bytes + BROKER_OVERHEAD_BYTES
+
 
 class Settings(BaseSettings):
     """Connection and runtime settings shared by every service."""
@@ -63,6 +76,8 @@ class Settings(BaseSettings):
     consumer_group_prefix: str = Field("", description="Put before the service name to form its consumer group.")
     topic_replication_factor: int = Field(1, description="Replication factor of the topics the stack creates.")
     outbox_sweep_seconds: float = Field(2.0, description="How often the outbox relay looks for unpublished events.")
+    shutdown_grace_seconds: float = Field(15.0, description="On SIGTERM, how long each drain step may take: open "
+                                          "HTTP requests, in-flight records, each background loop's last flush.")
     limits: Limits = Field(default_factory=Limits, description="Size limits, the same in every service.")
 
     topic_case_commands: str | None = None
