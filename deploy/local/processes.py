@@ -25,8 +25,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing is bound to 127.0.0.1:port."""
+    """True when a server could listen on 127.0.0.1:port (connections in TIME_WAIT do not count)."""
     with socket.socket() as sock:
+        # Servers (Kafka, uvicorn) bind with SO_REUSEADDR; without it a just-killed server's port looks taken.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

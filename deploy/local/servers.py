@@ -46,6 +46,8 @@ class Kafka:
 
     def _choose_ports(self) -> bool:
         """Reuse the last ports (and data) when free; returns True when data must be formatted anew."""
+        if self.port:  # started again after a kill or stop: same ports, same data
+            return not (self.root / "data" / "meta.properties").exists()
         saved = self.root / "ports.json"
         if saved.exists():
             ports = json.loads(saved.read_text())
@@ -107,6 +109,15 @@ class Kafka:
         if self.child:
             self.child.stop(timeout=30)
 
+    def kill(self) -> None:
+        """SIGKILL the broker (a crash); `start()` brings it back on the same ports and data."""
+        if self.child:
+            self.child.kill()
+
+    def alive(self) -> bool:
+        """True while the broker process runs."""
+        return bool(self.child and self.child.alive())
+
 
 async def _kafka_lists_topics(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
@@ -136,9 +147,9 @@ class MongoWire:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
     def start(self, timeout: float = 60) -> "MongoWire":
-        """Start the server on a free port and wait until it answers a ping."""
+        """Start on `port` (a free one the first time, the same one after a kill) and wait for a ping."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = self.port or free_port()
         binary = Path(sys.executable).with_name("secantusd-py")
         # --sync-on-commit: an acknowledged write survives a kill -9 (without it the newest writes were lost).
         argv = [str(binary), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.root),
@@ -164,3 +175,12 @@ class MongoWire:
         """Stop the server by its PID."""
         if self.child:
             self.child.stop()
+
+    def kill(self) -> None:
+        """SIGKILL the server (a crash); `start()` brings it back on the same port and data."""
+        if self.child:
+            self.child.kill()
+
+    def alive(self) -> bool:
+        """True while the server process runs."""
+        return bool(self.child and self.child.alive())

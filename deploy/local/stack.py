@@ -1,4 +1,8 @@
-"""`make run`: genuine Kafka, the store and every service, in the foreground, until Ctrl-C."""
+"""`make run` and the chaos run: genuine Kafka (one node or a cluster), the store, the SMTP sink and every service.
+
+`LocalStack` starts and stops it all by PID; each service replica runs under a `Supervised` that restarts it
+after a crash. `main()` is `make run`: env switches -> LocalStack -> `.local/stack.env` -> wait for Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,21 @@ import importlib.util
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
-from processes import Child, free_port, http_ok, python_env, wait_until
+from processes import free_port, python_env
 from servers import ROOT, Kafka, MongoWire
 from smtp_sink import SmtpSink
+from supervisor import Supervised
 
 # Services in start order: (label, python module). A module not built yet is skipped.
 SERVICES = [("intake", "intake"), ("approval", "approval"), ("routing", "routing"),
             ("portal-sync", "portal_sync"), ("notifier", "notifier")]
 STATE = ROOT / ".local"
+HEALTH_PATH = "/health"
 
 
 def _runnable(module: str) -> bool:
@@ -27,65 +35,136 @@ def _runnable(module: str) -> bool:
         return False
 
 
-def _create_topics(env: dict[str, str]) -> None:
-    child = Child("create-topics", [sys.executable, "-m", "shared.runtime.create_topics"], env=env).start()
-    assert child.proc
-    if child.proc.wait(120) != 0:
-        raise RuntimeError("topic creation failed")
+class LocalStack:
+    """Servers (unless the environment names existing ones), topics and supervised service replicas."""
+
+    def __init__(self, state_dir: Path, brokers: int = 1, replicas: int = 1,
+                 extra_env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+        self.state_dir, self.brokers, self.replicas = Path(state_dir), brokers, replicas
+        self.extra_env, self.log_dir = dict(extra_env or {}), log_dir
+        self.env: dict[str, str] = {}
+        self.services: dict[str, list[Supervised]] = {}
+        self.kafka_nodes: list = []
+        self.store: MongoWire | None = None
+        self.smtp: SmtpSink | None = None
+
+    def _log(self, label: str) -> Path | None:
+        return self.log_dir / f"{label}.log" if self.log_dir else None
+
+    def _start_kafka(self) -> str:
+        if url := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            return url
+        root = self.state_dir / "kafka"
+        if self.brokers == 1:
+            self.kafka_nodes = [Kafka(root, log_file=self._log("kafka")).start()]
+            return self.kafka_nodes[0].bootstrap
+        from cluster import KafkaCluster
+
+        cluster = KafkaCluster(root, self.brokers, log_dir=self.log_dir).start()
+        self.kafka_nodes = cluster.nodes
+        return cluster.bootstrap
+
+    def start(self) -> "LocalStack":
+        """Start servers, create topics, start every service replica and wait until each is healthy."""
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # start-up probes fail until Kafka listens
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_servers()
+            self._create_topics()
+            self._start_services()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_servers(self) -> None:
+        kafka_url = self._start_kafka()
+        mongo_url = os.environ.get("MONGODB_URL")
+        if not mongo_url:
+            self.store = MongoWire(self.state_dir / "store", log_file=self._log("store")).start()
+            mongo_url = self.store.url
+        smtp_host, smtp_port = os.environ.get("SMTP_HOST"), os.environ.get("SMTP_PORT", "25")
+        self.env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url}
+        if not smtp_host:  # a real SMTP server on loopback that keeps every mail as a file for inspection
+            self.smtp = SmtpSink(self.state_dir / "smtp", log_file=self._log("smtp")).start()
+            smtp_host, smtp_port = "127.0.0.1", str(self.smtp.port)
+        self.env.update({"SMTP_HOST": smtp_host, "SMTP_PORT": smtp_port})
+        if self.smtp:
+            self.env["SMTP_MAILDIR"] = str(self.smtp.maildir)
+        if self.brokers > 1:  # every topic replicated on the cluster; acks=all needs 2 of 3 in sync
+            self.env.update({"TOPIC_REPLICATION_FACTOR": str(min(self.brokers, 3)),
+                             "TOPIC_MIN_INSYNC_REPLICAS": str(min(self.brokers - 1, 2))})
+
+    def _child_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return python_env({**self.env, **self.extra_env, **(extra or {})})
+
+    def _create_topics(self) -> None:
+        argv = [sys.executable, "-m", "shared.runtime.create_topics"]
+        result = subprocess.run(argv, env=self._child_env(), capture_output=True, text=True, timeout=180)
+        print(f"[create-topics] {result.stdout.strip()}{result.stderr.strip()}", flush=True)
+        if result.returncode != 0:
+            raise RuntimeError("topic creation failed")
+
+    def _start_services(self) -> None:
+        runnable = [(label, module) for label, module in SERVICES if _runnable(module)]
+        ports = {label: [free_port() for _ in range(self.replicas)] for label, _ in runnable}
+        for label, module in runnable:
+            # The first replica's address is the service's address; further replicas get _2, _3, ...
+            for i, port in enumerate(ports[label], start=1):
+                self.env[f"{module.upper()}_HTTP" + (f"_{i}" if i > 1 else "")] = f"http://127.0.0.1:{port}"
+        for label, module in runnable:
+            replicas = []
+            for i, port in enumerate(ports[label], start=1):
+                name = label if self.replicas == 1 else f"{label}-{i}"
+                url = f"http://127.0.0.1:{port}"
+                # Same SERVICE_NAME for every replica: they share one consumer group and split the partitions.
+                env = self._child_env({"SERVICE_NAME": label, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url})
+                replicas.append(Supervised(name, [sys.executable, "-m", module], env,
+                                           health_url=url + HEALTH_PATH, log_file=self._log(name)).start())
+            self.services[label] = replicas
+        for replicas in self.services.values():
+            for replica in replicas:
+                replica.wait_healthy(180, fail_on_exit=True)
+
+    def stop(self) -> None:
+        """Stop everything by PID: services first, then Kafka nodes, the store and the SMTP sink."""
+        for replicas in reversed(list(self.services.values())):
+            for replica in replicas:
+                replica.stop()
+        for node in reversed(self.kafka_nodes):
+            node.stop()
+        for server in (self.store, self.smtp):
+            if server:
+                server.stop()
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
 
 
 def main() -> int:
-    """Start everything, write .local/stack.env, wait for a signal, stop everything."""
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # start-up probes fail until Kafka listens
+    """`make run`: KAFKA_BROKERS (1 or 3) and SERVICE_REPLICAS switches; until Ctrl-C or SIGTERM."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    started: list = []
+    brokers = _int_env("KAFKA_BROKERS", 1)
+    replicas = _int_env("SERVICE_REPLICAS", 2 if brokers > 1 else 1)
+    stack = LocalStack(STATE / "stack", brokers=brokers, replicas=replicas)
+    env_file = STATE / "stack.env"
     try:
-        kafka_url = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-        mongo_url = os.environ.get("MONGODB_URL")
-        if not kafka_url:
-            started.append(Kafka(STATE / "stack" / "kafka").start())
-            kafka_url = started[-1].bootstrap
-        if not mongo_url:
-            started.append(MongoWire(STATE / "stack" / "store").start())
-            mongo_url = started[-1].url
-        smtp_host, smtp_port = os.environ.get("SMTP_HOST"), os.environ.get("SMTP_PORT", "25")
-        smtp_lines = []
-        if not smtp_host:  # a real SMTP server on loopback that keeps every mail as a file for inspection
-            started.append(SmtpSink(STATE / "stack" / "smtp").start())
-            smtp_host, smtp_port = "127.0.0.1", str(started[-1].port)
-            smtp_lines = [f"SMTP_MAILDIR={started[-1].maildir}"]
-        env = python_env({"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url,
-                          "SMTP_HOST": smtp_host, "SMTP_PORT": smtp_port})
-        _create_topics(env)
-        lines = [f"KAFKA_BOOTSTRAP_SERVERS={kafka_url}", f"MONGODB_URL={mongo_url}",
-                 f"SMTP_HOST={smtp_host}", f"SMTP_PORT={smtp_port}", *smtp_lines]
-        addresses: dict[str, str] = {}  # each started service's address, for the services after it
-        for label, module in SERVICES:
-            if not _runnable(module):
-                continue
-            port = free_port()
-            child = Child(label, [sys.executable, "-m", module],
-                          env={**env, "SERVICE_NAME": label, "HTTP_PORT": str(port),
-                               "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **addresses}).start()
-            started.append(child)
-            wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/health"), 60, label, child)
-            lines.append(f"{module.upper()}_HTTP=http://127.0.0.1:{port}")
-            addresses[f"{module.upper()}_HTTP"] = f"http://127.0.0.1:{port}"
-        (STATE / "stack.env").write_text("\n".join(lines) + "\n")
+        stack.start()
+        lines = [f"{key}={value}" for key, value in stack.env.items()]
+        env_file.write_text("\n".join(lines) + "\n")
         print("\nstack is up; addresses in .local/stack.env:\n  " + "\n  ".join(lines))
         print("use them with:  set -a; . .local/stack.env; set +a      (Ctrl-C stops everything)\n", flush=True)
         while not stop.wait(1):
-            dead = [c.label for c in started if isinstance(c, Child) and not c.alive()]
-            if dead:
-                print(f"stopping: {', '.join(dead)} exited", flush=True)
-                return 1
+            pass
         return 0
     finally:
-        for part in reversed(started):
-            part.stop()
-        (STATE / "stack.env").unlink(missing_ok=True)
+        stack.stop()
+        env_file.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
