@@ -1,0 +1,121 @@
+"""One chaos run against a started stack: workload and faults side by side, quiescence, then every invariant."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.chaos import evidence
+from bench.chaos import invariants as inv
+from bench.chaos.driver import Driver, Tally
+from bench.chaos.faults import Fault, plan, run_faults
+from bench.chaos.tap import Tap
+from bench.chaos.workload import run_workload
+from shared.settings import Settings
+
+
+@dataclass
+class Options:
+    """What to run: how many commands, how fast, how hard."""
+
+    commands: int = 10_000
+    brokers: int = 3
+    seed: int = 0
+    rate: float = 40.0  # commands per second at most (the store is the bottleneck)
+    concurrency: int = 60  # journeys in flight
+    outcome_timeout: float = 240.0  # seconds a step waits for its outcome (outages included)
+    quiesce_timeout: float = 300.0
+    quiet: float = 10.0  # no new record for this long (and nothing pending) = quiescent
+    extra_kills: int = 3
+
+
+@dataclass
+class Report:
+    """Everything the tables print."""
+
+    seed: int
+    faults: list[Fault]
+    checks: list[inv.Check]
+    tally: Tally
+    workload_seconds: float = 0.0
+    quiesce_seconds: float = 0.0
+    quiescent: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        """Invariants violated."""
+        return sum(not c.passed for c in self.checks)
+
+
+def stack_settings(env: dict[str, str]) -> Settings:
+    """The deployment's settings as its services read them (topic prefix, database, groups)."""
+    return Settings(**{k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields})
+
+
+async def quiesce(tap: Tap, settings: Settings, opts: Options, say=print) -> bool:  # noqa: ANN001
+    """Wait until outboxes are empty, nothing is pending, every group caught up and no record came for `quiet` s."""
+    deadline = time.monotonic() + opts.quiesce_timeout
+    while time.monotonic() < deadline:
+        _, leftovers, _, pending = await evidence.store_facts(settings.mongodb_url, settings.mongodb_database)
+        lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix)
+        behind = sum(lag.values())
+        idle = time.monotonic() - tap.last_new
+        if not leftovers and not pending and not behind and idle >= opts.quiet:
+            return True
+        say(f"  quiescing: {len(leftovers)} outboxes, {pending} mails pending, lag {behind}, idle {idle:.0f}s")
+        await asyncio.sleep(3)
+    return False
+
+
+async def check_all(tap: Tap, tally: Tally, settings: Settings, maildir: Path, mapping_file: str | None) -> list[inv.Check]:
+    """Every invariant, from the topics, the store and the mail sink."""
+    t = settings.topics
+    collections, leftovers, sent_mails, pending = await evidence.store_facts(settings.mongodb_url,
+                                                                             settings.mongodb_database)
+    dlq_topics, dead = await evidence.dead_letters(settings.kafka_bootstrap_servers, settings.topic_prefix)
+    lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix)
+    case_events = tap.of(t.case_events)
+    return [
+        inv.one_outcome(tally.sent, tap.of(t.case_events, t.approval_events), tap.of(t.case_rejections)),
+        inv.unique_ids(tap.records),
+        inv.contiguous_versions(case_events),
+        inv.portal_matches(evidence.topic_views(tap.portal_latest), evidence.rebuilt_views(case_events, mapping_file)),
+        inv.mails_once(sent_mails, evidence.maildir_ids(maildir), pending),
+        inv.outboxes_empty(collections, leftovers),
+        inv.nothing_dead_lettered(dlq_topics, dead),
+        inv.caught_up(lag),
+    ]
+
+
+async def chaos_run(stack, opts: Options, say=print) -> Report:  # noqa: ANN001  (deploy/local LocalStack)
+    """Drive the workload, inject the planned faults meanwhile, wait for quiescence, check the invariants."""
+    rng = random.Random(opts.seed)
+    settings = stack_settings(stack.env)
+    http = {label: stack.env[f"{label.upper().replace('-', '_')}_HTTP"] for label in ("approval", "portal-sync")}
+    faults = plan(rng, opts.commands, opts.brokers, opts.extra_kills)
+    tap = await Tap(settings.kafka_bootstrap_servers, settings.topics).start()
+    driver = await Driver(settings.kafka_bootstrap_servers, settings.topics, tap, http, opts.rate,
+                          opts.outcome_timeout).start()
+    report = Report(opts.seed, faults, [], driver.tally)
+    try:
+        t0, done = time.monotonic(), asyncio.Event()
+        injector = asyncio.create_task(run_faults(stack, faults, lambda: len(driver.tally.sent), random.Random(rng.random()),
+                                                  t0, done, say))
+        try:
+            report.workload_seconds = await run_workload(driver, opts.commands, opts.concurrency, rng, say)
+        finally:
+            done.set()
+            await injector
+        t1 = time.monotonic()
+        report.quiescent = await quiesce(tap, settings, opts, say)
+        report.quiesce_seconds = time.monotonic() - t1
+        report.checks = await check_all(tap, driver.tally, settings, Path(stack.env["SMTP_MAILDIR"]),
+                                        stack.env.get("PORTAL_MAPPING_FILE"))
+    finally:
+        await driver.stop()
+        await tap.stop()
+    return report
