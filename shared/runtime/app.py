@@ -1,4 +1,4 @@
-"""Service runtime: broker and app factory, health endpoint, serving with graceful shutdown."""
+"""Service runtime: broker and app factory, liveness and readiness probes, serving with a graceful drain."""
 
 from __future__ import annotations
 
@@ -7,54 +7,65 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import structlog
 import uvicorn
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 
 from shared.logging import configure_logging, library_logger
 from shared.runtime.http import Route, Router
-from shared.settings import Settings
+from shared.runtime.probes import Background, HealthCheck, Lifecycle, livez_route, readyz_route
+from shared.settings import Limits, Settings
 
-HealthCheck = Callable[[], Awaitable[bool]]
+__all__ = ["Background", "HealthCheck", "create_app", "create_broker", "fetch_sizes", "run", "serve"]
+
+FETCH_MAX_BYTES = 50 * 1024 * 1024  # aiokafka's default for a whole fetch; raised only if one record needs more
 
 
 def create_broker(settings: Settings) -> KafkaBroker:
-    """A broker whose producer is idempotent with acks=all, so retries never duplicate a record."""
+    """A broker whose producer is idempotent with acks=all, so retries never duplicate a record.
+
+    The producer takes any record up to `limits.broker_bytes`, the size every topic accepts; on
+    shutdown the broker waits up to `shutdown_grace_seconds` for the records being handled.
+    """
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         enable_idempotence=True,
         acks="all",
+        max_request_size=settings.limits.broker_bytes,
+        graceful_timeout=settings.shutdown_grace_seconds,
         # FastStream logs every message at INFO; our handlers log what matters themselves.
         log_level=logging.DEBUG,
         logger=library_logger("runtime.broker"),
     )
 
 
-class Readiness:
-    """Set once every start-up hook has run, so /health never says ready too early."""
-
-    def __init__(self) -> None:
-        self.ready = False
-
-    async def mark_ready(self) -> None:
-        """The last after-startup hook."""
-        self.ready = True
+def fetch_sizes(limits: Limits) -> dict[str, int]:
+    """Consumer fetch sizes (`broker.subscriber(**fetch_sizes(limits))`) that hold one record of the largest size."""
+    return {"max_partition_fetch_bytes": max(limits.broker_bytes, 1024 * 1024),
+            "fetch_max_bytes": max(limits.broker_bytes, FETCH_MAX_BYTES)}
 
 
-def health_route(broker: KafkaBroker, checks: dict[str, HealthCheck], readiness: Readiness | None = None) -> Any:
-    """GET /health: 200 with each dependency's state when started and all are up, 503 otherwise."""
+async def drain_consumers(broker: KafkaBroker) -> None:
+    """Stop fetching and wait for the batches being handled (each up to the broker's graceful_timeout).
 
-    @get(description="Liveness and readiness: started, and the broker and every store answer.")
-    async def health(scope: Any) -> AsgiResponse:  # noqa: ARG001
-        results = {"started": readiness is None or readiness.ready, "kafka": await broker.ping(timeout=3)}
-        for name, check in checks.items():
-            results[name] = await check()
-        body = ",".join(f'"{k}":"{"up" if v else "down"}"' for k, v in results.items())
-        status = 200 if all(results.values()) else 503
-        return AsgiResponse(("{" + body + "}").encode(), status, headers={"content-type": "application/json"})
+    Their handlers still need the store and the producer, and each batch's offsets are committed as
+    it completes; so this runs before the background loops' last flush and before anything closes.
+    """
+    await asyncio.gather(*(sub.stop() for sub in broker.subscribers))
 
-    return health
+
+def _bounded(stop: Callable[[], Awaitable[Any]], name: str, seconds: float) -> Callable[[], Awaitable[None]]:
+    """A shutdown step that gives up after `seconds`: a hung flush must not hold the process for ever."""
+
+    async def step() -> None:
+        try:
+            await asyncio.wait_for(stop(), seconds)
+        except TimeoutError:  # what it did not flush stays in the store and is sent after the restart
+            structlog.get_logger().warning("shutdown.step_timed_out", step=name, seconds=seconds)
+
+    return step
 
 
 def create_app(
@@ -64,26 +75,45 @@ def create_app(
     routes: Sequence[tuple[str, Any]] = (),
     on_startup: Sequence[Callable[..., Any]] = (),
     after_startup: Sequence[Callable[..., Any]] = (),
+    background: Sequence[Background] = (),
     on_shutdown: Sequence[Callable[..., Any]] = (),
+    after_shutdown: Sequence[Callable[..., Any]] = (),
     http_routes: Sequence[Route] = (),
+    grace_seconds: float = 15.0,
 ) -> AsgiFastStream | Router:
-    """The FastStream app of a service, with /health; `http_routes` (with `{param}` templates) go in front of it."""
-    readiness = Readiness()
+    """The FastStream app of a service, with /livez and /readyz; `http_routes` (with `{param}` templates) go in front.
+
+    Start: `on_startup`, the broker and its consumers, `after_startup`, then each `background` loop in
+    order, then ready. SIGTERM (FastStream: on_shutdown hooks, broker stop, after_shutdown hooks):
+    not ready any more, `on_shutdown`, the consumers drain, the background loops stop in reverse order
+    with a last flush, the broker stops (producer flushed), then `after_shutdown` closes the stores.
+    """
+    life = Lifecycle(background)
+
+    async def drain() -> None:  # a coroutine function: FastStream would run a plain callable in a thread
+        await drain_consumers(broker)
+
+    names = [life.name_of(b) for b in background]
+    stops = [_bounded(b.stop, name, grace_seconds) for b, name in zip(background, names, strict=True)]
     app = AsgiFastStream(
         broker,
-        asgi_routes=[("/health", health_route(broker, checks or {}, readiness)), *routes],
+        asgi_routes=[("/livez", livez_route(life)), ("/readyz", readyz_route(broker, checks or {}, life)),
+                     # /health: the old single probe, kept as an alias of /readyz while pollers move over
+                     ("/health", readyz_route(broker, checks or {}, life)), *routes],
         logger=library_logger("runtime.app"),
         on_startup=list(on_startup),
-        after_startup=[*after_startup, readiness.mark_ready],
-        on_shutdown=list(on_shutdown),
+        after_startup=[*after_startup, *(b.start for b in background), life.mark_ready],
+        on_shutdown=[life.begin_drain, *on_shutdown, drain, *reversed(stops)],
+        after_shutdown=list(after_shutdown),
     )
     return Router(app, http_routes) if http_routes else app
 
 
 def serve(app: Any, settings: Settings) -> None:
-    """Run the app under uvicorn until SIGINT/SIGTERM, then stop consumers and flush producers."""
+    """Run the app under uvicorn until SIGINT/SIGTERM: open requests get `shutdown_grace_seconds`, then the drain."""
     config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on",
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]  # a float works
     )
     asyncio.run(uvicorn.Server(config).serve())
 

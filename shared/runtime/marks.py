@@ -56,3 +56,8 @@ class PublishedMarks:
         """Stop the background flush and write what is left."""
         await self._loop.stop()
         await self.flush()
+
+    @property
+    def running(self) -> bool:
+        """False once stopped, or if the background flush died (the liveness probe asks)."""
+        return self._loop.running

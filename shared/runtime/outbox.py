@@ -95,5 +95,14 @@ class OutboxRelay:
         await self._loop.start()
 
     async def stop(self) -> None:
-        """Stop the background sweep."""
+        """Stop the background sweep, then publish what is still queued (a shutdown hook, after the consumers)."""
         await self._loop.stop()
+        try:
+            await self.sweep(grace=0)
+        except Exception:  # broker or store down: the entries stay in the outbox, the next start sends them
+            self._log.exception("outbox.final_sweep_failed")
+
+    @property
+    def running(self) -> bool:
+        """False once stopped, or if the background sweep died (the liveness probe asks)."""
+        return self._loop.running

@@ -22,13 +22,13 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> "ServiceProcess":
-        """Start and wait for /health to answer 200."""
+        """Start and wait for /readyz to answer 200."""
         self.port = free_port()
         env = {**self.env, "HTTP_PORT": str(self.port), "SERVICE_NAME": self.module}
         self.child = Child(self.module, [sys.executable, "-m", self.module], env=env, log_file=self.log_file)
         self.child.start()
         try:
-            wait_until(lambda: http_ok(f"{self.url}/health"), timeout, self.module, self.child)
+            wait_until(lambda: http_ok(f"{self.url}/readyz"), timeout, self.module, self.child)
         except Exception:
             print(self.log_file.read_text()[-5000:] if self.log_file.exists() else "(no log)")
             raise

@@ -82,8 +82,8 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Asgi
 
     routes = approval_routes(store, service.core.linker, broker, settings.topics)
     app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes, on_startup=[prepare],
-                     after_startup=[relay.start, service.scheduler.loop.start],  # relay first: a crash's leftovers
-                     on_shutdown=[service.scheduler.loop.stop, relay.stop, client.close])
+                     background=[relay, service.scheduler.loop],  # relay first: a crash's leftovers; stopped last
+                     after_shutdown=[client.close], grace_seconds=settings.shutdown_grace_seconds)
     app.context.set_global("approval_service", service)
     return app
 

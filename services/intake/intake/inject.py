@@ -48,8 +48,11 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
         await store.ensure_indexes()
         await store.seed_accounts([a.model_dump(mode="json") for a in load_seed_accounts().values()])
 
+    # Stopped in reverse after the consumers drained: marks written first, so the relay's last sweep
+    # re-sends nothing already on the broker; the store client closes last.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, on_startup=[prepare],
-                      after_startup=[relay.start, marks.start], on_shutdown=[marks.stop, relay.stop, client.close])
+                      background=[relay, marks], after_shutdown=[client.close],
+                      grace_seconds=settings.shutdown_grace_seconds)
 
 
 def main() -> None:

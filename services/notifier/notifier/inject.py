@@ -66,9 +66,10 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
         await store.ensure_indexes()
 
     # SMTP is not a health check: while it is down the notifier keeps accepting work and retries.
+    # The relay starts first (a crash's leftovers) and stops last, after the dispatcher's outcomes.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=deliveries_routes(store),
-                      on_startup=[prepare], after_startup=[relay.start, dispatcher.loop.start],
-                      on_shutdown=[dispatcher.loop.stop, relay.stop, client.close])
+                      on_startup=[prepare], background=[relay, dispatcher.loop], after_shutdown=[client.close],
+                      grace_seconds=settings.shutdown_grace_seconds)
 
 
 def main() -> None:

@@ -73,7 +73,8 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> As
 
     routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics))
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes,
-                      on_startup=[prepare], after_startup=[relay.start], on_shutdown=[relay.stop, client.close])
+                      on_startup=[prepare], background=[relay], after_shutdown=[client.close],
+                      grace_seconds=settings.shutdown_grace_seconds)
 
 
 def main() -> None:

@@ -75,3 +75,33 @@ async def test_stop_without_start_is_harmless():
         pass
 
     await Loop(tick, 1, "test").stop()
+
+
+async def test_stop_lets_the_running_tick_finish():
+    started, finished = asyncio.Event(), []
+
+    async def tick():
+        started.set()
+        await asyncio.sleep(0.1)  # e.g. between publishing and marking
+        finished.append(1)
+
+    loop = Loop(tick, 0.01, "test", immediately=True)
+    await loop.start()
+    await started.wait()
+    await loop.stop()
+    assert finished == [1] and not loop.running
+
+
+async def test_stop_cancels_a_tick_that_overruns_its_timeout():
+    started, finished = asyncio.Event(), []
+
+    async def tick():
+        started.set()
+        await asyncio.sleep(3600)
+        finished.append(1)
+
+    loop = Loop(tick, 0.01, "test", immediately=True)
+    await loop.start()
+    await started.wait()
+    await asyncio.wait_for(loop.stop(timeout=0.05), 2)
+    assert finished == [] and not loop.running
