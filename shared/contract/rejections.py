@@ -17,7 +17,7 @@ class CommandRejected(BaseModel):
     case_id: str | None = Field(None, description="Case the command was for (`subject`), when it could be read.")
     code: str = Field(
         description="Stable machine code: transition_not_allowed, guard_failed, case_locked, closed, forbidden, "
-        "not_found, invalid, already_exists, already_decided (approval)."
+        "not_found, invalid, too_large, already_exists, already_decided (approval)."
     )
     reason: str = Field(description="What was wrong, in a sentence a person understands.")
     actor_id: str | None = Field(None, description="Who sent the command, when it could be read.")

@@ -1,13 +1,16 @@
-"""Subscribing a service to a topic of envelopes: parse, hand over, dead-letter, never stop.
+"""Subscribing a service to a topic of envelopes: parse, hand over, refuse or dead-letter, never stop.
 
 Records arrive in batches. Records with the same key (one case) are handled one after the other,
-in offset order; different cases are handled concurrently; offsets are committed once the whole
-batch is handled. A failure rewinds the batch (NACK), and handlers dedupe what they see again.
+in offset order; different cases are handled concurrently. Each record ends handled, refused
+(`on_malformed`) or dead-lettered; a record that fails is tried again (up to MAX_FAILURES, an outage
+without limit) by rewinding only its own partition, after a pause that grows with each try. The
+other partitions of the batch are committed and go on. Handlers dedupe what they see again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,8 +23,10 @@ from pymongo.errors import ConnectionFailure
 
 from shared.contract.envelope import CloudEvent
 from shared.logging import message_logger
-from shared.runtime.inbound import Malformed, dead_letter_headers, parse_envelope
-from shared.settings import Topics
+from shared.runtime.inbound import Malformed, dead_letter_headers, dead_letter_value, parse_envelope
+from shared.runtime.json_guard import printable
+from shared.runtime.partitions import Cursor, Stop, partition_of, plan
+from shared.settings import Limits, Topics
 
 Handler = Callable[[CloudEvent], Awaitable[str]]
 MalformedHandler = Callable[[Malformed], Awaitable[None]]
@@ -29,9 +34,16 @@ MAX_FAILURES = 5  # then a record that keeps failing is dead-lettered so the par
 # The store or the broker being unreachable is not the record's fault: such failures pause the
 # partition (retried without limit) instead of counting towards the dead letter.
 OUTAGES = (ConnectionFailure, KafkaConnectionError, KafkaTimeoutError)
-RETRY_PAUSE = 1.0
+RETRY_PAUSE = 1.0  # first pause of a failing partition; doubles with each try of the same record
+MAX_PAUSE = 5.0  # an outage is retried at least this often, so the service resumes soon after it ends
+DEAD_LETTER_MAX_PAUSE = 30.0  # a dead-letter topic that refuses writes is an alert, retried more slowly
 MAX_RECORDS = 200
 CONCURRENT_KEYS = 32
+Where = tuple[str, int, int]
+
+
+class DeadLetterFailed(Exception):
+    """The dead-letter topic did not take the record; it is tried again after a pause (never dropped)."""
 
 
 async def _raw(msg: Any) -> Any:
@@ -39,75 +51,170 @@ async def _raw(msg: Any) -> Any:
     return msg.body
 
 
+async def _readable_headers(records: tuple[Any, ...], parse: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream decodes every header as UTF-8 before we see the batch; drop the ones that are not (unused)."""
+
+    def readable(rec: Any) -> Any:
+        try:
+            for _, value in rec.headers:
+                (value or b"").decode()
+        except (UnicodeDecodeError, AttributeError):
+            return dataclasses.replace(rec, headers=tuple(
+                (k, v) for k, v in rec.headers if isinstance(v, bytes) and v.isascii()))
+        return rec
+
+    return await parse(tuple(readable(rec) for rec in records))
+
+
+def _where(rec: Any) -> Where:
+    return (rec.topic, rec.partition, rec.offset)
+
+
 class _RecordHandler:
     """Handles one record: parse, refuse or dead-letter bad input, call the handler, count failures."""
 
-    def __init__(self, broker: KafkaBroker, handle: Handler, on_malformed: MalformedHandler | None) -> None:
+    def __init__(self, broker: KafkaBroker, handle: Handler, on_malformed: MalformedHandler | None, *,
+                 limits: Limits | None = None, commands: bool = False) -> None:
         self._broker, self._handle, self._on_malformed = broker, handle, on_malformed
-        self._failures: dict[tuple[str, int, int], int] = {}
+        self._limits, self._commands = limits or Limits(), commands
+        self._failures: dict[Where, int] = {}  # failures that count towards the dead letter
+        self._tries: dict[Where, int] = {}  # every failed try, outages included: the pause grows with it
+        self._doomed: dict[Where, str] = {}  # to be dead-lettered, with the reason (the write may fail)
 
-    async def dead_letter(self, rec: Any, error: str) -> None:
-        """Publish the record as received to `<topic>.dlq`, the error in headers."""
-        await self._broker.publish(rec.value or b"", topic=Topics.dlq(rec.topic), key=rec.key,
-                                   headers=dead_letter_headers(error, rec.topic, rec.partition, rec.offset))
+    def pause(self, rec: Any) -> float:
+        """How long the record's partition waits before it is tried again."""
+        where = _where(rec)
+        cap = DEAD_LETTER_MAX_PAUSE if where in self._doomed else MAX_PAUSE
+        return min(cap, RETRY_PAUSE * 2 ** max(self._tries.get(where, 1) - 1, 0))
 
     async def __call__(self, rec: Any) -> None:
+        where = _where(rec)
         log = message_logger(topic=rec.topic, partition=rec.partition, offset=rec.offset,
                              key=rec.key.decode(errors="replace") if rec.key else None)
-        try:
-            event = parse_envelope(rec.value)
-        except Malformed as bad:
-            if bad.rejectable and self._on_malformed is not None:
-                await self._on_malformed(bad)
-                log.warning("message.rejected_malformed", error=bad.error, command_id=bad.command_id)
-            else:
-                await self.dead_letter(rec, bad.error)
-                log.warning("message.dead_lettered", error=bad.error)
+        if where in self._doomed:
+            await self._dead_letter(rec, self._doomed[where], log)
             return
-        log = log.bind(case_id=event.subject, message_id=event.id, type=event.type,
-                       correlation_id=event.correlationid or event.id)
-        where = (rec.topic, rec.partition, rec.offset)
         try:
-            outcome = await self._handle(event)
+            event: CloudEvent | Malformed = parse_envelope(rec.value, self._limits, command=self._commands)
+        except Malformed as bad:
+            event = bad
+        else:
+            log = log.bind(case_id=event.subject, message_id=event.id, type=event.type,
+                           correlation_id=event.correlationid or event.id)
+        try:
+            outcome = await (self._malformed(rec, event, log) if isinstance(event, Malformed) else self._handle(event))
+        except DeadLetterFailed:
+            raise
         except OUTAGES:
-            log.exception("message.outage_will_retry")
+            log.exception("message.outage_will_retry", attempt=self._tried(where))
             raise
         except Exception as exc:
-            self._failures[where] = self._failures.get(where, 0) + 1
-            if self._failures[where] < MAX_FAILURES:
-                log.exception("message.failed_will_retry", attempt=self._failures[where])
+            self._tried(where)
+            failures = self._failures[where] = self._failures.get(where, 0) + 1
+            if failures < MAX_FAILURES:
+                log.exception("message.failed_will_retry", attempt=failures)
                 raise
-            self._failures.pop(where)
-            await self.dead_letter(rec, f"{type(exc).__name__}: {exc}")
-            log.exception("message.dead_lettered_after_retries", attempts=MAX_FAILURES)
+            log.exception("message.failed_for_good", attempts=failures)
+            self._doomed[where] = f"{type(exc).__name__}: {exc}"
+            await self._dead_letter(rec, self._doomed[where], log)
             return
-        self._failures.pop(where, None)
+        self._forget(where)
         log.info("message.handled", outcome=outcome)
+
+    async def _malformed(self, rec: Any, bad: Malformed, log: Any) -> str:
+        if bad.rejectable and self._on_malformed is not None:
+            await self._on_malformed(bad)
+            log.warning("message.rejected_malformed", error=bad.error, code=bad.code, command_id=bad.command_id)
+            return "refused"
+        self._doomed[_where(rec)] = bad.error
+        await self._dead_letter(rec, bad.error, log)
+        return "dead_lettered"
+
+    async def _dead_letter(self, rec: Any, error: str, log: Any) -> None:
+        """Publish the record as received (cut to fit) to `<topic>.dlq`, the error in headers."""
+        where = _where(rec)
+        value, cut = dead_letter_value(rec.value, self._limits)
+        headers = {**dead_letter_headers(error, rec.topic, rec.partition, rec.offset), **cut}
+        try:
+            await self._broker.publish(value, topic=Topics.dlq(rec.topic), key=rec.key, headers=headers)
+        except Exception as exc:
+            attempt = self._tried(where)
+            log.error("dead_letter.publish_failed", alert=True, attempt=attempt, reason=printable(error, 300),
+                      error=f"{type(exc).__name__}: {exc}")
+            raise DeadLetterFailed(f"{Topics.dlq(rec.topic)}: {type(exc).__name__}: {exc}") from exc
+        self._forget(where)
+        log.warning("message.dead_lettered", error=printable(error, 300), truncated=bool(cut))
+
+    def _tried(self, where: Where) -> int:
+        self._tries[where] = self._tries.get(where, 0) + 1
+        return self._tries[where]
+
+    def _forget(self, where: Where) -> None:
+        for counts in (self._failures, self._tries, self._doomed):
+            counts.pop(where, None)
+
+
+class _BatchHandler:
+    """Handles a batch key by key, then commits what was handled and rewinds each partition that failed."""
+
+    def __init__(self, handle_record: _RecordHandler) -> None:
+        self._handle_record = handle_record
+        self._slots = asyncio.Semaphore(CONCURRENT_KEYS)
+
+    async def _key(self, records: list[Any]) -> Stop | None:
+        async with self._slots:
+            for rec in records:
+                try:
+                    await self._handle_record(rec)
+                except Exception as exc:  # noqa: BLE001  # logged by the record handler
+                    return Stop(rec, exc, self._handle_record.pause(rec))
+        return None
+
+    async def handle(self, records: list[Any]) -> list[Stop]:
+        """Handle every key of the batch; the stops of the keys that failed."""
+        by_key: dict[tuple[str, int, bytes | None], list[Any]] = {}
+        for rec in records:
+            by_key.setdefault((rec.topic, rec.partition, rec.key), []).append(rec)
+        return [s for s in await asyncio.gather(*(self._key(rs) for rs in by_key.values())) if s is not None]
+
+    async def __call__(self, records: list[Any], cursor: Cursor) -> None:
+        stops = await self.handle(records)
+        if not cursor.redelivers:
+            return await self._redeliver_here(records, stops)
+        commits, rewinds = plan(records, stops)
+        await cursor.commit(commits)
+        for tp, rewind in rewinds.items():
+            cursor.rewind(tp, rewind.offset, rewind.pause)
+
+    async def _redeliver_here(self, records: list[Any], stops: list[Stop]) -> None:
+        # FastStream's in-memory test broker never redelivers: deliver the rest again at once, with a bound.
+        for _ in range(MAX_FAILURES + 2):
+            if not stops:
+                return
+            _, rewinds = plan(records, stops)
+            records = [r for r in records
+                       if partition_of(r) in rewinds and r.offset >= rewinds[partition_of(r)].offset]
+            stops = await self.handle(records)
+        if stops:
+            raise stops[0].error
 
 
 def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
-              on_malformed: MalformedHandler | None = None, *, schema: Any = bytes,
-              description: str | None = None) -> None:
-    """Consume `topic` at least once; `schema` (the accepted envelopes) only documents it in AsyncAPI."""
-    handle_record = _RecordHandler(broker, handle, on_malformed)
-    slots = asyncio.Semaphore(CONCURRENT_KEYS)
+              on_malformed: MalformedHandler | None = None, *, limits: Limits | None = None,
+              commands: bool | None = None, schema: Any = bytes, description: str | None = None) -> None:
+    """Consume `topic` at least once within `limits`; `schema` (the accepted envelopes) only documents it in AsyncAPI.
 
-    async def handle_key(records: list[Any]) -> None:
-        async with slots:
-            for rec in records:
-                await handle_record(rec)
+    `commands`: a command topic, where `command_bytes` and the case-id rules apply too (by default, a topic
+    whose bad records are refused through `on_malformed`).
+    """
+    is_commands = on_malformed is not None if commands is None else commands
+    handle_batch = _BatchHandler(_RecordHandler(broker, handle, on_malformed, limits=limits, commands=is_commands))
 
     async def consume(body: Any, msg: KafkaMessage) -> None:  # noqa: ARG001 (body is documentation)
-        by_key: dict[tuple[int, bytes | None], list[Any]] = {}
-        for rec in msg.raw_message:
-            by_key.setdefault((rec.partition, rec.key), []).append(rec)
-        results = await asyncio.gather(*(handle_key(rs) for rs in by_key.values()), return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            await asyncio.sleep(RETRY_PAUSE)
-            raise failed[0]  # NACK: the batch is delivered again; what was applied is deduped
+        await handle_batch(list(msg.raw_message), Cursor(msg.consumer))
 
     consume.__annotations__ = {"body": SkipValidation[list[schema]], "msg": KafkaMessage, "return": None}
-    broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-                      batch=True, max_records=MAX_RECORDS, decoder=_raw, title=topic,
+    # MANUAL: we commit per partition ourselves (FastStream's NACK would rewind every partition of the batch).
+    broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL,
+                      batch=True, max_records=MAX_RECORDS, parser=_readable_headers, decoder=_raw, title=topic,
                       description=description)(consume)

@@ -52,11 +52,12 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> A
     core = ApprovalCore(store, Publisher(broker), topics, rule_book(settings, store), linker)
     service = Approval(core, CaseEventHandler(core), CommandHandler(core),
                        Scheduler(core, getattr(settings, "approval_scheduler_seconds", 30.0)))
-    subscribe(broker, topics.case_events, settings.group_id, service.case_events.handle, schema=EventEnvelope,
+    subscribe(broker, topics.case_events, settings.group_id, service.case_events.handle,
+              limits=settings.limits, schema=EventEnvelope,
               description="Case facts; status changes into a status with an approval step open that step.")
     subscribe(broker, topics.approval_commands, settings.group_id, service.commands.handle, core.refuse_malformed,
-              schema=APPROVAL_COMMAND_ENVELOPE, description="Decisions, delegations, recalls, reassignments, "
-              "absences and rule-set replacements.")
+              limits=settings.limits, schema=APPROVAL_COMMAND_ENVELOPE,
+              description="Decisions, delegations, recalls, reassignments, absences and rule-set replacements.")
     broker.publisher(topics.approval_events, schema=APPROVAL_EVENT_ENVELOPE, title=topics.approval_events,
                      description="Approval facts keyed by case id: requested (one per approver), decided, reminders...")
     broker.publisher(topics.case_commands, schema=RECORD_APPROVAL_ENVELOPE, title=topics.case_commands,

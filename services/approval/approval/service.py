@@ -90,8 +90,8 @@ class ApprovalCore:
         await self.refusals.refuse(RefusedCommand.of(command), code, reason, entries)
 
     async def refuse_malformed(self, bad: Malformed) -> None:
-        """A record we could not read as a command, but whose ids we could: refuse it `invalid`."""
-        await self.refusals.refuse(RefusedCommand.malformed(bad), "invalid", bad.error)
+        """A record we could not read as a command, but whose ids we could: refuse it `invalid` (or `too_large`)."""
+        await self.refusals.refuse(RefusedCommand.malformed(bad), bad.code, bad.error)
 
 
 def state_of(stored: Stored | None, case_id: str) -> CaseApprovals:

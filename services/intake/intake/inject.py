@@ -24,7 +24,8 @@ def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: P
     topics = settings.topics
     service = IntakeService(store, Publisher(broker), topics, marks)
     subscribe(broker, topics.case_commands, settings.group_id, service.handle, service.refuse_malformed,
-              schema=catalog.CommandEnvelope, description="Commands for cases and the account directory.")
+              limits=settings.limits, schema=catalog.CommandEnvelope,
+              description="Commands for cases and the account directory.")
     broker.publisher(topics.case_events, schema=catalog.EventEnvelope, title=topics.case_events,
                      description="Facts about cases, keyed by case id, each with the case's new version.")
     broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,

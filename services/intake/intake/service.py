@@ -68,8 +68,8 @@ class IntakeService:
         raise ConcurrentWriteError(f"case {command.subject} changed {MAX_ATTEMPTS} times while applying {command.id}")
 
     async def refuse_malformed(self, bad: Malformed) -> None:
-        """A record we could not read as a command, but whose ids we could: refuse it with `invalid`."""
-        await self._refusals.refuse(RefusedCommand.malformed(bad), "invalid", bad.error)
+        """A record we could not read as a command, but whose ids we could: refuse it `invalid` (or `too_large`)."""
+        await self._refusals.refuse(RefusedCommand.malformed(bad), bad.code, bad.error)
 
     def _entries(self, command: CloudEvent, outcome: Accepted) -> list[OutboxEntry]:
         now = self._clock()

@@ -41,9 +41,10 @@ def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierSto
     dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings))
     service = NotifierService(store, publisher, topics, subs, renderer, load_directory(),
                               Links(settings.case_links, settings.mail_domain), wake=dispatcher.wake)
-    subscribe(broker, topics.case_events, settings.group_id, service.handle, schema=catalog.EventEnvelope,
+    subscribe(broker, topics.case_events, settings.group_id, service.handle,
+              limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")
-    subscribe(broker, topics.approval_events, settings.group_id, service.handle,
+    subscribe(broker, topics.approval_events, settings.group_id, service.handle, limits=settings.limits,
               description="Approval steps requested, decided, reminded and escalated: notify approvers.")
     broker.publisher(topics.notification_events, schema=NotificationEnvelope, title=topics.notification_events,
                      description="One record per delivery outcome: notification.sent, .failed or .skipped "

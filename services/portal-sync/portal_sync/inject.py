@@ -42,7 +42,8 @@ def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
     """Subscribe to case events and declare the portal topic; returns the service."""
     topics = settings.topics
     service = ProjectionService(store, Publisher(broker), topics, dead_letterer(broker, topics.case_events), known)
-    subscribe(broker, topics.case_events, settings.group_id, service.handle, schema=catalog.EventEnvelope,
+    subscribe(broker, topics.case_events, settings.group_id, service.handle,
+              limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts; each portal case type's status is projected to what the customer sees.")
     broker.publisher(topics.portal_case_status, schema=PortalCaseStatusEnvelope, title=topics.portal_case_status,
                      description="Compacted, key = case id: the portal's view of a case, published when it changes.")

@@ -93,8 +93,8 @@ class RoutingCommands:
         return "accepted"
 
     async def refuse_malformed(self, bad: Malformed) -> None:
-        """A routing command we could not read but can name: refuse it as `invalid`."""
-        await self._refuse(RefusedCommand.malformed(bad), "invalid", bad.error)
+        """A routing command we could not read but can name: refuse it as `invalid` (or `too_large`)."""
+        await self._refuse(RefusedCommand.malformed(bad), bad.code, bad.error)
 
     async def refuse(self, command: CloudEvent, code: str, reason: str) -> str:
         """Record exactly one rejection for the command on case.rejections."""

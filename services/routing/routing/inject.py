@@ -33,9 +33,11 @@ def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
     rules = RulesInForce(store, directory, lcs)
     service = RoutingService(store, Publisher(broker), topics, rules, directory, lcs)
     commands = RoutingCommands(store, Publisher(broker), topics, rules, directory, lcs)
-    subscribe(broker, topics.case_events, settings.group_id, service.handle, schema=catalog.EventEnvelope,
+    subscribe(broker, topics.case_events, settings.group_id, service.handle,
+              limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: routing keeps its case views and routes at opening and on status changes.")
     subscribe(broker, settings.routing_commands_topic, settings.group_id, commands.handle, commands.refuse_malformed,
+              limits=settings.limits,
               description="Routing's own commands: rules.upsert (data: actor, rules) and routing.handover "
                           "(data: actor, from_person, to_person, case_types?, comment?).")
     broker.publisher(topics.case_commands, title=topics.case_commands, schema=catalog.CommandEnvelope,
