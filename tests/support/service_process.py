@@ -34,10 +34,15 @@ class ServiceProcess:
             raise
         return self
 
-    def stop(self) -> None:
-        """Graceful stop (SIGTERM)."""
+    def stop(self, timeout: float = 15.0) -> None:
+        """Graceful stop: SIGTERM, then SIGKILL if it has not exited after `timeout`."""
         if self.child:
-            self.child.stop()
+            self.child.stop(timeout)
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit status of the last run (-9: it had to be killed); None while it runs."""
+        return self.child.proc.returncode if self.child and self.child.proc else None
 
     def kill(self) -> None:
         """SIGKILL: a crash."""
