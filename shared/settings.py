@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Minimum log level.")
     consumer_group_prefix: str = Field("", description="Put before the service name to form its consumer group.")
     topic_replication_factor: int = Field(1, description="Replication factor of the topics the stack creates.")
+    topic_min_insync_replicas: int = Field(1, description="min.insync.replicas of the topics the stack creates "
+                                           "(with acks=all, a write needs this many replicas).")
     outbox_sweep_seconds: float = Field(2.0, description="How often the outbox relay looks for unpublished events.")
     shutdown_grace_seconds: float = Field(15.0, description="On SIGTERM, how long each drain step may take: open "
                                           "HTTP requests, in-flight records, each background loop's last flush.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from shared.settings import Settings, Topics
+from shared.settings import Limits, Settings, Topics
 
 HOT_PARTITIONS = 12
 COLD_PARTITIONS = 3
@@ -21,6 +21,15 @@ class TopicSpec:
     name: str
     partitions: int
     configs: dict[str, str] = field(default_factory=dict)
+
+
+def common_configs(limits: Limits, min_insync_replicas: int) -> dict[str, str]:
+    """Configs every topic gets: the size limit and how many replicas must have a write (acks=all).
+
+    max.message.bytes bounds a whole record batch, not a value: `limits.broker_bytes` is `record_bytes`
+    plus room for key, headers and framing, the same figure as the producer's max.request.size.
+    """
+    return {"max.message.bytes": str(limits.broker_bytes), "min.insync.replicas": str(min_insync_replicas)}
 
 
 def topic_specs(topics: Topics) -> list[TopicSpec]:
@@ -39,8 +48,16 @@ def topic_specs(topics: Topics) -> list[TopicSpec]:
     return specs
 
 
-async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replication: int = 1) -> list[str]:
-    """Create the topics that do not exist yet; returns the names this call created."""
+async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replication: int = 1, *,
+                        min_insync_replicas: int = 1, limits: Limits | None = None) -> list[str]:
+    """Create the topics that do not exist yet; returns the names this call created.
+
+    Each gets `common_configs` (a spec's own configs win). Topics that exist are left as they are.
+    """
+    if min_insync_replicas > replication:
+        raise ValueError(f"min.insync.replicas {min_insync_replicas} > replication factor {replication}: "
+                         "no write with acks=all could ever succeed")
+    common = common_configs(limits or Limits(), min_insync_replicas)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="create-topics")
     await admin.start()
     try:
@@ -48,7 +65,7 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replicat
         missing = [s for s in specs if s.name not in existing]
         if not missing:
             return []
-        new = [NewTopic(s.name, s.partitions, replication, topic_configs=s.configs) for s in missing]
+        new = [NewTopic(s.name, s.partitions, replication, topic_configs={**common, **s.configs}) for s in missing]
         try:
             response = await admin.create_topics(new)
         except TopicAlreadyExistsError:
@@ -66,11 +83,16 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replicat
         await admin.close()
 
 
+async def ensure_settings_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]:
+    """`ensure_topics` with the replication, min.insync.replicas and limits of `settings`."""
+    return await ensure_topics(settings.kafka_bootstrap_servers, specs, settings.topic_replication_factor,
+                               min_insync_replicas=settings.topic_min_insync_replicas, limits=settings.limits)
+
+
 def main() -> None:
     """CLI: create the topics named by the environment's settings."""
     settings = Settings(service_name="create-topics")
-    created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, topic_specs(settings.topics),
-                                        settings.topic_replication_factor))
+    created = asyncio.run(ensure_settings_topics(settings, topic_specs(settings.topics)))
     print(f"created {len(created)} topics: {', '.join(created) or '-'}")
 
 

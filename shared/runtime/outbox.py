@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import structlog
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, Field
 
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.runtime.background import Loop
+from shared.runtime.outbox_dead_letter import publish_or_dead_letter
+from shared.settings import Limits
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
+# An unreachable broker fails every owner alike: the sweep stops and the next one tries again.
+OUTAGES = (KafkaConnectionError, KafkaTimeoutError, ConnectionError)
 
 
 class OutboxEntry(BaseModel):
@@ -40,22 +45,39 @@ class OutboxStore(Protocol):
         """Drop published entries from the owner's outbox."""
 
 
-class Publisher:
-    """Publishes outbox entries with the broker's idempotent producer (acks=all), in order."""
+@runtime_checkable
+class Leftovers(Protocol):
+    """An outbox store with other crash leftovers (e.g. case history still to move), finished by the relay."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
+    async def finish_leftovers(self, older_than: datetime) -> int:
+        """Finish what was left before `older_than`; returns how many items."""
+
+
+class Publisher:
+    """Publishes outbox entries with the broker's idempotent producer (acks=all), in order.
+
+    An entry refused for its content (too large, invalid) goes to `<topic>.dlq` instead, cut to
+    `record_bytes`, with an error-level alert: it counts as done, so the entries behind it go out.
+    Outages raise, and the entry stays in the outbox to be sent again.
+    """
+
+    def __init__(self, broker: KafkaBroker, record_bytes: int | None = None) -> None:
         self._broker = broker
+        self._record_bytes = record_bytes or Limits().record_bytes  # pass settings.limits.record_bytes
 
     async def publish(self, entries: list[OutboxEntry]) -> None:
-        """Send each entry and wait for the broker's acknowledgement, in order."""
+        """Send (or dead-letter) each entry and wait for the broker's acknowledgement, in order."""
         for entry in entries:
-            await self._broker.publish(
-                entry.payload.encode(),
-                topic=entry.topic,
-                key=entry.key.encode(),
-                headers={"content-type": CLOUDEVENTS_JSON},
-                correlation_id=entry.id,
-            )
+            await publish_or_dead_letter(self._broker, entry, self._send, self._record_bytes)
+
+    async def _send(self, entry: OutboxEntry) -> None:
+        await self._broker.publish(
+            entry.payload.encode(),
+            topic=entry.topic,
+            key=entry.key.encode(),
+            headers={"content-type": CLOUDEVENTS_JSON},
+            correlation_id=entry.id,
+        )
 
 
 async def flush(owner_id: str, entries: list[OutboxEntry], publisher: Publisher, store: OutboxStore) -> None:
@@ -78,8 +100,16 @@ class OutboxRelay:
         cutoff = now_utc() - timedelta(seconds=self._grace if grace is None else grace)
         sent = 0
         for store in self._stores:
+            if isinstance(store, Leftovers):
+                await store.finish_leftovers(cutoff)
             for owner_id, entries in await store.pending(cutoff, limit=500):
-                await flush(owner_id, entries, self._publisher, store)
+                try:
+                    await flush(owner_id, entries, self._publisher, store)
+                except OUTAGES:
+                    raise
+                except Exception:  # one owner's failure must not strand the others behind it
+                    self._log.exception("outbox.flush_failed", owner=owner_id, entries=len(entries))
+                    continue
                 sent += len(entries)
         if sent:
             self._log.info("outbox.relayed", count=sent)
@@ -90,8 +120,12 @@ class OutboxRelay:
 
         An after-startup hook, so consumers already run: a handler that touches a case publishes
         that case's stored entries before its new ones itself, so per-case order holds either way.
+        A failing sweep (an outage) never fails the start-up: the background sweep tries again.
         """
-        await self.sweep(grace=0)
+        try:
+            await self.sweep(grace=0)
+        except Exception:
+            self._log.exception("outbox.startup_sweep_failed")
         await self._loop.start()
 
     async def stop(self) -> None:
