@@ -37,8 +37,15 @@ def build_problems(c: dict) -> list[str]:
     return problems
 
 
+def grace_seconds(text: str) -> float:
+    """A compose duration ("60s", "1m30s") in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text))
+
+
 def startup_problems(c: dict) -> list[str]:
-    """Each service waits for a healthy broker and store and the topics, and is checked on GET /health."""
+    """Each service waits for a healthy broker and store and the topics, is healthy on GET /readyz
+    (compose never restarts an unhealthy container: healthy means ready), and gets time to drain."""
     problems: list[str] = []
     for name in app_services(c):
         svc = c["services"][name]
@@ -48,8 +55,12 @@ def startup_problems(c: dict) -> list[str]:
             if got != cond:
                 problems.append(f"{name} depends_on {dep}: condition {got!r}, want {cond!r}")
         test = " ".join(map(str, (svc.get("healthcheck") or {}).get("test") or []))
-        if "/health" not in test or "HTTP_PORT" not in test:
-            problems.append(f"{name}: healthcheck does not GET /health on HTTP_PORT")
+        if "/readyz" not in test or "HTTP_PORT" not in test:
+            problems.append(f"{name}: healthcheck does not GET /readyz on HTTP_PORT")
+        # The drain: HTTP, in-flight records and each loop's last flush may each take the grace.
+        needed = 3 * float(env_of(svc).get("SHUTDOWN_GRACE_SECONDS") or 15)
+        if grace_seconds(str(svc.get("stop_grace_period", "10s"))) < needed:
+            problems.append(f"{name}: stop_grace_period under {needed:.0f}s: SIGKILL would cut the drain short")
     return problems
 
 
@@ -140,6 +151,11 @@ MUTATIONS = {
     "routing starts early": (startup_problems, "services/routing/depends_on/create-topics/condition", "service_started"),
     "mongo only started": (startup_problems, "services/approval/depends_on/mongo/condition", "service_started"),
     "no portal-sync healthcheck": (startup_problems, "services/portal-sync/healthcheck", DELETE),
+    "healthcheck on livez": (startup_problems, "services/intake/healthcheck/test",
+                             ["CMD", "python", "-c", "import os, urllib.request; urllib.request.urlopen("
+                              "'http://127.0.0.1:' + os.environ['HTTP_PORT'] + '/livez')"]),
+    "default stop grace": (startup_problems, "services/notifier/stop_grace_period", DELETE),
+    "grace under the drain": (startup_problems, "services/routing/environment/SHUTDOWN_GRACE_SECONDS", "30"),
     "http on loopback": (http_problems, "services/notifier/environment/HTTP_HOST", "127.0.0.1"),
     "port not published": (http_problems, "services/routing/ports", ["8083:9000"]),
     "duplicate host port": (http_problems, "services/notifier/ports", ["8082:8080"]),

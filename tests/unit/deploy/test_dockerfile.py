@@ -35,7 +35,7 @@ def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
 
 
 def dockerfile_problems(text: str) -> list[str]:
-    """Multi-stage, non-root, SERVICE_MODULE kept as ENV and exec'd, /health checked."""
+    """Multi-stage, non-root, SERVICE_MODULE kept as ENV and exec'd, liveness (/livez) checked."""
     problems: list[str] = []
     ins = dockerfile_instructions(text)
     froms = [i for i, (k, _) in enumerate(ins) if k == "FROM"]
@@ -62,8 +62,9 @@ def dockerfile_problems(text: str) -> list[str]:
     if not any(k == "EXPOSE" and "8080" in a.split() for k, a in final):
         problems.append("EXPOSE 8080 missing")
     hcs = [a for k, a in final if k == "HEALTHCHECK"]
-    if not hcs or "urllib" not in hcs[-1] or "/health" not in hcs[-1]:
-        problems.append("HEALTHCHECK must GET /health with python's urllib")
+    # Orchestrators restart an unhealthy container: that is liveness, which asks no dependency.
+    if not hcs or "urllib" not in hcs[-1] or "/livez" not in hcs[-1]:
+        problems.append("HEALTHCHECK must GET /livez with python's urllib")
     if not any(k == "RUN" and "pip install" in a for k, a in ins[: froms[-1]] + final):
         problems.append("project is not pip-installed")
 
@@ -95,6 +96,7 @@ def test_dockerfile_rules_hold():
         ("ARG SERVICE_MODULE\n", "\n"),
         ("USER 10001:10001", "USER root"),
         ("HEALTHCHECK", "# HEALTHCHECK"),
+        ("'/livez'", "'/readyz'"),
         ('CMD ["sh", "-c", "exec python -m \\"$SERVICE_MODULE\\""]', 'CMD ["python", "-m", "$SERVICE_MODULE"]'),
         ("FROM python:3.11-slim AS runtime", "FROM python:3.12-slim AS runtime"),
         ("ENV SERVICE_MODULE=${SERVICE_MODULE}", "ENV OTHER=1"),

@@ -69,7 +69,8 @@ def resolve_env(container: dict, configmaps: dict[str, dict], secrets: dict[str,
 
 
 def deployment_problems(dep: dict, configmaps: dict[str, dict], secrets: dict[str, dict]) -> list[str]:
-    """Env complete and resolvable, probes on /health at the HTTP port, resources, non-root hardening."""
+    """Env complete and resolvable, probes at the HTTP port (liveness /livez, start-up and readiness /readyz),
+    time to drain, resources, non-root hardening."""
     name = dep["metadata"]["name"]
     (c,) = dep["spec"]["template"]["spec"]["containers"]
     env, problems = resolve_env(c, configmaps, secrets)
@@ -85,10 +86,14 @@ def deployment_problems(dep: dict, configmaps: dict[str, dict], secrets: dict[st
     http_port = int(env.get("HTTP_PORT", 8080))
     if container_port(c, http_port) is None:
         problems.append(f"{name}: HTTP_PORT {http_port} is not a container port")
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for probe, path in (("startupProbe", "/readyz"), ("readinessProbe", "/readyz"), ("livenessProbe", "/livez")):
         get = (c.get(probe) or {}).get("httpGet") or {}
-        if get.get("path") != "/health" or container_port(c, get.get("port")) != http_port:
-            problems.append(f"{name}: {probe} must GET /health on container port {http_port}, has {get}")
+        if get.get("path") != path or container_port(c, get.get("port")) != http_port:
+            problems.append(f"{name}: {probe} must GET {path} on container port {http_port}, has {get}")
+    # The drain: HTTP, in-flight records and each loop's last flush may each take the grace.
+    needed = 3 * float(env.get("SHUTDOWN_GRACE_SECONDS", 15))
+    if dep["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30) < needed:
+        problems.append(f"{name}: terminationGracePeriodSeconds under {needed:.0f}: SIGKILL would cut the drain short")
     res = c.get("resources") or {}
     for part in ("requests", "limits"):
         if not {"cpu", "memory"} <= set(res.get(part) or {}):
@@ -120,6 +125,10 @@ BREAKAGES = {
     "ready-path": lambda c: c["readinessProbe"]["httpGet"].update(path="/ready"),
     "liveness-port": lambda c: c["livenessProbe"]["httpGet"].update(port=9090),
     "no-liveness": lambda c: c.pop("livenessProbe"),
+    "liveness-on-readyz": lambda c: c["livenessProbe"]["httpGet"].update(path="/readyz"),
+    "ready-on-livez": lambda c: c["readinessProbe"]["httpGet"].update(path="/livez"),
+    "old-health": lambda c: c["startupProbe"]["httpGet"].update(path="/health"),
+    "grace-over-budget": lambda c: c.setdefault("env", []).append({"name": "SHUTDOWN_GRACE_SECONDS", "value": "40"}),
     "no-limits": lambda c: c["resources"].pop("limits"),
     "port-mismatch": lambda c: c["ports"][0].update(containerPort=8000),
     "unknown-configmap": lambda c: c["envFrom"][0]["configMapRef"].update(name="nope"),
