@@ -119,7 +119,8 @@ class _RecordHandler:
             await self._dead_letter(rec, self._doomed[where], log)
             return
         self._forget(where)
-        log.info("message.handled", outcome=outcome)
+        if not isinstance(event, Malformed):  # a malformed record logged its own outcome
+            log.info("message.handled", outcome=outcome)
 
     async def _malformed(self, rec: Any, bad: Malformed, log: Any) -> str:
         if bad.rejectable and self._on_malformed is not None:
