@@ -49,7 +49,8 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> A
     """Subscribe to case events and approval commands, declare what is published; returns the service."""
     topics = settings.topics
     linker = Linker(settings.link_secret, settings.public_base_url)
-    core = ApprovalCore(store, Publisher(broker), topics, rule_book(settings, store), linker)
+    publisher = Publisher(broker, settings.limits.record_bytes)
+    core = ApprovalCore(store, publisher, topics, rule_book(settings, store), linker)
     service = Approval(core, CaseEventHandler(core), CommandHandler(core),
                        Scheduler(core, getattr(settings, "approval_scheduler_seconds", 30.0)))
     subscribe(broker, topics.case_events, settings.group_id, service.case_events.handle,
@@ -75,7 +76,7 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Asgi
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoApprovalStore(db)
     service = register(broker, settings, store)
-    relay = OutboxRelay(store.outboxes, Publisher(broker), settings.outbox_sweep_seconds)
+    relay = OutboxRelay(store.outboxes, Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()

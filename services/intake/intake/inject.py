@@ -22,7 +22,7 @@ from shared.settings import Settings, Topics
 def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: PublishedMarks) -> IntakeService:
     """Subscribe intake to its commands and declare what it publishes; returns the service."""
     topics = settings.topics
-    service = IntakeService(store, Publisher(broker), topics, marks)
+    service = IntakeService(store, Publisher(broker, settings.limits.record_bytes), topics, marks)
     subscribe(broker, topics.case_commands, settings.group_id, service.handle, service.refuse_malformed,
               limits=settings.limits, schema=catalog.CommandEnvelope,
               description="Commands for cases and the account directory.")
@@ -42,8 +42,8 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     store = MongoCaseStore(db)
     marks = PublishedMarks()
     register(broker, settings, store, marks)
-    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox], Publisher(broker),
-                        settings.outbox_sweep_seconds)
+    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox],
+                        Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()

@@ -36,7 +36,7 @@ def policy_of(settings: NotifierSettings) -> RetryPolicy:
 def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierStore,
              sender: MailSender) -> tuple[NotifierService, Dispatcher]:
     """Subscribe the notifier to case and approval events and declare what it publishes."""
-    topics, publisher, renderer = settings.topics, Publisher(broker), Renderer()
+    topics, publisher, renderer = settings.topics, Publisher(broker, settings.limits.record_bytes), Renderer()
     subs = load_subscriptions(settings.subscriptions_file, renderer.names())
     dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings))
     service = NotifierService(store, publisher, topics, subs, renderer, load_directory(),
@@ -61,7 +61,7 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
     store = MongoNotifierStore(db)
     sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds)
     _, dispatcher = register(broker, settings, store, sender)
-    relay = OutboxRelay([store.outbox], Publisher(broker), settings.outbox_sweep_seconds)
+    relay = OutboxRelay([store.outbox], Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()

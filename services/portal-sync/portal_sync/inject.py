@@ -41,7 +41,8 @@ def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
              known: dict[str, set[str]] | None = None) -> ProjectionService:
     """Subscribe to case events and declare the portal topic; returns the service."""
     topics = settings.topics
-    service = ProjectionService(store, Publisher(broker), topics, dead_letterer(broker, topics.case_events), known)
+    publisher = Publisher(broker, settings.limits.record_bytes)
+    service = ProjectionService(store, publisher, topics, dead_letterer(broker, topics.case_events), known)
     subscribe(broker, topics.case_events, settings.group_id, service.handle,
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts; each portal case type's status is projected to what the customer sees.")
@@ -61,7 +62,7 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> As
     mapping, mapping_text = load_mapping(settings.portal_mapping_file, known)  # a bad mapping stops the start
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoProjectionStore(db)
-    publisher = Publisher(broker)
+    publisher = Publisher(broker, settings.limits.record_bytes)
     register(broker, settings, store, known)
     relay = OutboxRelay([ActiveOutbox(store)], publisher, settings.outbox_sweep_seconds)
     log = structlog.get_logger()

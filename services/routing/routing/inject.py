@@ -31,8 +31,8 @@ def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
     settings = RoutingSettings.of(settings)
     topics, directory, lcs = settings.topics, directory or load_directory(), load_lifecycles()
     rules = RulesInForce(store, directory, lcs)
-    service = RoutingService(store, Publisher(broker), topics, rules, directory, lcs)
-    commands = RoutingCommands(store, Publisher(broker), topics, rules, directory, lcs)
+    service = RoutingService(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
+    commands = RoutingCommands(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
     subscribe(broker, topics.case_events, settings.group_id, service.handle,
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: routing keeps its case views and routes at opening and on status changes.")
@@ -63,7 +63,8 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store, directory = MongoRoutingStore(db), load_directory()
     _, _, rules = register(broker, settings, store, directory)
-    relay = OutboxRelay([store.case_outbox, store.command_outbox_store], Publisher(broker), settings.outbox_sweep_seconds)
+    relay = OutboxRelay([store.case_outbox, store.command_outbox_store], Publisher(broker, settings.limits.record_bytes),
+                        settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         topic = settings.routing_commands_topic
