@@ -9,6 +9,16 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.runtime.outbox import OutboxEntry
 
+# Ids of the messages applied to an aggregate are kept in its document for dedupe; only the last
+# APPLIED_WINDOW are kept, so the document never grows with its age. A redelivery comes from the
+# uncommitted tail of a partition (a few hundred records at most), far inside the window.
+APPLIED_WINDOW = 1_000
+
+
+def push_bounded(*items: object, keep: int = APPLIED_WINDOW) -> dict:
+    """A `$push` value that appends `items` and keeps only the last `keep` elements of the array."""
+    return {"$each": list(items), "$slice": -keep}
+
 
 def outbox_docs(entries: list[OutboxEntry]) -> list[dict]:
     """Entries as stored: plain dicts, written in the same update as the state they belong to."""

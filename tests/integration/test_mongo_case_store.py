@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import bson
 import pytest
 
 from intake.adapters.outbound.mongo_store import MongoCaseStore
 from intake.core import Case
 from shared.runtime import mongo
+from shared.contract.events import FieldChange
 from shared.runtime.outbox import OutboxEntry
 
 pytestmark = pytest.mark.integration
@@ -98,3 +100,81 @@ async def test_an_account_upsert_is_applied_once_even_on_a_seeded_entry(store):
     assert await store.get_account("A3") == {"account_id": "A3", "name": "Second"}
     assert [e.id for e in dict(await store.account_outbox.pending(datetime.now(UTC) + timedelta(hours=1), 10))["A3"]] == [
         "e20", "e21"]
+
+
+def _big_entry(command_id: str, chars: int):
+    entry = _entry(command_id)
+    entry.changes = [FieldChange(field="description", before=None, after="d" * chars)]
+    return entry
+
+
+async def _update(store, case_id: str, version: int, command_id: str, chars: int = 0) -> None:
+    loaded = await store.get(case_id, command_id)
+    loaded.case.version = version
+    loaded.case.history.append(_big_entry(command_id, chars))
+    assert await store.update(loaded.case, version - 1, command_id, [])
+
+
+async def _case_document_bytes(store, case_id: str) -> int:
+    return len(bson.encode(await store.cases.find_one({"_id": case_id})))
+
+
+async def test_a_case_updated_many_times_with_large_commands_stays_small_and_keeps_its_whole_history(store):
+    first = a_case("BIG")
+    first.history.append(_big_entry("cmd-1", 300_000))
+    assert await store.create(first, "cmd-1", [])
+    for n in range(2, 61):  # 60 entries of 300 KB: 18 MB of history, over MongoDB's 16 MiB document limit
+        await _update(store, "BIG", n, f"cmd-{n}", 300_000)
+    assert await _case_document_bytes(store, "BIG") < 100_000
+    history = (await store.read("BIG")).history
+    assert [h.command_id for h in history] == [f"cmd-{n}" for n in range(1, 61)]
+    assert all(len(h.changes[0].after) == 300_000 for h in history)
+
+
+async def test_only_the_last_applied_command_ids_are_kept(store):
+    from shared.runtime.mongo_outbox import APPLIED_WINDOW
+
+    assert await store.create(a_case("MANY"), "cmd-0", [])
+    for n in range(1, APPLIED_WINDOW + 6):
+        assert await store.update(a_case("MANY", n + 1), n, f"cmd-{n}", [])
+    doc = await store.cases.find_one({"_id": "MANY"}, {"applied": 1})
+    assert len(doc["applied"]) == APPLIED_WINDOW and doc["applied"][-1] == f"cmd-{APPLIED_WINDOW + 5}"
+    assert (await store.get("MANY", f"cmd-{APPLIED_WINDOW + 5}")).seen and (await store.get("MANY", "cmd-6")).seen
+    assert not (await store.get("MANY", "cmd-5")).seen  # older than the dedupe window
+
+
+async def test_a_crash_between_the_state_write_and_the_history_move_loses_nothing(store, monkeypatch):
+    first = a_case("CRASH")
+    first.history.append(_entry("cmd-1"))
+    assert await store.create(first, "cmd-1", [])
+
+    async def crash(case_id, pending):  # the process dies after the compare-and-set, before the move
+        return None
+
+    monkeypatch.setattr(store.history, "move_quietly", crash)
+    await _update(store, "CRASH", 2, "cmd-2")
+    await _update(store, "CRASH", 3, "cmd-3")
+    monkeypatch.undo()
+    assert len((await store.cases.find_one({"_id": "CRASH"}))["history_pending"]) == 2
+    assert [h.command_id for h in (await store.read("CRASH")).history] == ["cmd-1", "cmd-2", "cmd-3"]
+
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    assert await store.case_outbox.finish_leftovers(later) == 2  # the relay's sweep moves them
+    assert (await store.cases.find_one({"_id": "CRASH"}))["history_pending"] == []
+    assert await store.case_outbox.finish_leftovers(later) == 0
+    await _update(store, "CRASH", 4, "cmd-4")
+    assert [h.command_id for h in (await store.read("CRASH")).history] == ["cmd-1", "cmd-2", "cmd-3", "cmd-4"]
+    assert await store.history._history.count_documents({"case_id": "CRASH"}) == 4
+
+
+async def test_moving_the_same_entries_twice_inserts_them_once_and_the_next_command_moves_leftovers(store):
+    from intake.adapters.outbound.mongo_history import pending_docs
+
+    assert await store.create(a_case("TWICE"), "cmd-1", [])
+    pending = pending_docs("TWICE", 2, [_entry("cmd-2").model_dump(mode="json")])
+    await store.cases.update_one({"_id": "TWICE"}, {"$push": {"history_pending": {"$each": pending}}})
+    await store.history.move("TWICE", pending)
+    await store.cases.update_one({"_id": "TWICE"}, {"$push": {"history_pending": {"$each": pending}}})
+    await store.get("TWICE", "cmd-3")  # a command on the case finishes the move a crash left
+    assert (await store.cases.find_one({"_id": "TWICE"}))["history_pending"] == []
+    assert [h.command_id for h in (await store.read("TWICE")).history] == ["cmd-2"]

@@ -20,7 +20,8 @@ class StoredCase:
     """A case as loaded for one command: state without its history, version, seen-before flag, unpublished events.
 
     History is append-only and can grow without limit, so it is never read back to apply a command:
-    the store appends the entries the command adds.
+    the store appends the entries the command adds (on MongoDB, to a collection of its own, so the
+    case document stays small).
     """
 
     case: Case
@@ -47,7 +48,10 @@ class CaseStore(Protocol):
         """Insert a new case with its events; False if the id is taken."""
 
     async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Replace state, append history, record the command and events iff the version matches; else False."""
+        """Replace state, append history, record the command and events iff the version matches; else False.
+
+        Only the last command ids of a case are kept for `get(...).seen` (a window of `APPLIED_WINDOW`).
+        """
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""

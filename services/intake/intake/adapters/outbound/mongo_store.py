@@ -1,4 +1,4 @@
-"""CaseStore on MongoDB: one document per case holding state, applied command ids and its outbox."""
+"""CaseStore on MongoDB: one document per case (state, the last applied command ids, outbox), history beside it."""
 
 from __future__ import annotations
 
@@ -7,43 +7,51 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from intake.adapters.outbound.mongo_history import CaseHistory, CaseOutbox, pending_docs
 from intake.core import Case
 from intake.ports.store import StoredCase
 from shared.runtime.mongo import insert_new
-from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
+from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
 from shared.runtime.outbox import OutboxEntry
 from shared.runtime.refusals import MongoRefusals
 
 
-def _split(case: Case) -> dict[str, Any]:
-    """The case document's parts: state, and history kept beside it so it can grow without being re-read."""
+def _split(case: Case) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The state as stored (history left out: it lives in `case_history`), and the history entries to add."""
     state = case.model_dump(mode="json")
-    return {"case": {**state, "history": []}, "history": state["history"]}
+    return {**state, "history": []}, state["history"]
 
 
 class MongoCaseStore:
-    """Collections `cases`, `refusals` and `accounts`; needs single-document atomicity only."""
+    """Collections `cases`, `case_history`, `refusals` and `accounts`; needs single-document atomicity only."""
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.cases, self.accounts = db["cases"], db["accounts"]
-        self.case_outbox, self.refusals = MongoOutbox(self.cases), MongoRefusals(db["refusals"])
+        self.history = CaseHistory(self.cases, db["case_history"])
+        self.case_outbox, self.refusals = CaseOutbox(self.cases, self.history), MongoRefusals(db["refusals"])
         self.account_outbox = MongoOutbox(self.accounts)
 
     async def ensure_indexes(self) -> None:
         """Indexes the relay and the read side rely on."""
         await self.case_outbox.ensure_indexes()
+        await self.history.ensure_indexes()
         await self.refusals.ensure_indexes()
         await self.account_outbox.ensure_indexes()
         await self.cases.create_index("case.account_id")
 
     async def get(self, case_id: str, command_id: str) -> StoredCase | None:
-        """State without history; `applied` is matched on the server, so neither list is shipped."""
+        """State without history; `applied` is matched on the server, so the list is not shipped.
+
+        History a crash left pending is moved first, as the service publishes a crash's outbox first.
+        """
         doc = await self.cases.find_one(
             {"_id": case_id},
-            {"case": 1, "version": 1, "outbox": 1, "applied": {"$elemMatch": {"$eq": command_id}}},
+            {"case": 1, "version": 1, "outbox": 1, "history_pending": 1,
+             "applied": {"$elemMatch": {"$eq": command_id}}},
         )
         if doc is None:
             return None
+        await self.history.move_quietly(case_id, doc.get("history_pending", []))
         return StoredCase(
             case=Case.model_validate(doc["case"]),
             version=doc["version"],
@@ -52,26 +60,39 @@ class MongoCaseStore:
         )
 
     async def read(self, case_id: str) -> Case | None:
-        """The whole case, history included."""
-        doc = await self.cases.find_one({"_id": case_id}, {"case": 1, "history": 1})
-        return Case.model_validate({**doc["case"], "history": doc.get("history", [])}) if doc else None
+        """The whole case, history included (moved, then still pending, in order)."""
+        doc = await self.cases.find_one({"_id": case_id}, {"case": 1, "history": 1, "history_pending": 1})
+        if doc is None:
+            return None
+        # `history`: entries of documents written before history moved out of them, kept as they were.
+        history = doc.get("history", []) + await self.history.entries(case_id, doc.get("history_pending", []))
+        return Case.model_validate({**doc["case"], "history": history})
 
     async def create(self, case: Case, command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Insert a new case with its history and events; False if the id is taken."""
-        doc = {"_id": case.id, **_split(case), "version": case.version,
-               "applied": [command_id], "outbox": outbox_docs(outbox)}
-        return await insert_new(self.cases, doc)
+        state, history = _split(case)
+        pending = pending_docs(case.id, case.version, history)
+        doc = {"_id": case.id, "case": state, "version": case.version, "applied": [command_id],
+               "outbox": outbox_docs(outbox), "history_pending": pending}
+        if not await insert_new(self.cases, doc):
+            return False
+        await self.history.move_quietly(case.id, pending)
+        return True
 
     async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Compare-and-set on the version: state, applied id and events land together or not at all."""
-        parts = _split(case)  # `case` was loaded without history: its history holds just the new entries
+        """Compare-and-set on the version: state, applied id, events and new history land together or not at all."""
+        state, history = _split(case)  # `case` was loaded without history: it holds just the new entries
+        pending = pending_docs(case.id, case.version, history)
         result = await self.cases.update_one(
             {"_id": case.id, "version": expected_version},
-            {"$set": {"case": parts["case"], "version": case.version},
-             "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)},
-                       "history": {"$each": parts["history"]}}},
+            {"$set": {"case": state, "version": case.version},
+             "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)},
+                       "history_pending": {"$each": pending}}},
         )
-        return result.modified_count == 1
+        if result.modified_count != 1:
+            return False
+        await self.history.move_quietly(case.id, pending)
+        return True
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """An entry of the account directory."""
@@ -82,7 +103,7 @@ class MongoCaseStore:
         try:
             await self.accounts.update_one(
                 {"_id": account["account_id"], "applied": {"$ne": command_id}},
-                {"$set": account, "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)}}},
+                {"$set": account, "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)}}},
                 upsert=True,
             )
         except DuplicateKeyError:  # the entry exists and the filter did not match: applied before
