@@ -29,7 +29,8 @@ def create_broker(settings: Settings) -> KafkaBroker:
     shutdown the broker waits up to `shutdown_grace_seconds` for the records being handled.
     """
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # A list: FastStream passes a single string on as one host, so "a:1,b:2" (a cluster) never connected.
+        settings.kafka_bootstrap_servers.split(","),
         client_id=settings.service_name,
         enable_idempotence=True,
         acks="all",
