@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KAFKA_JARS := .local/kafka-libs/.resolved
 
-.PHONY: run test setup bench clean asyncapi
+.PHONY: run test setup bench chaos clean asyncapi
 
 setup: $(STAMP) $(KAFKA_JARS)
 
@@ -27,6 +27,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/intake.py
+
+chaos: setup
+	$(BIN)/python bench/chaos.py
 
 asyncapi: setup
 	$(BIN)/python -m shared.runtime.asyncapi_docs

@@ -30,6 +30,7 @@ class Options:
     quiesce_timeout: float = 300.0
     quiet: float = 10.0  # no new record for this long (and nothing pending) = quiescent
     extra_kills: int = 3
+    down_scale: float = 1.0  # how long a broker, the store and SMTP stay down, relative to the defaults
 
 
 @dataclass
@@ -96,20 +97,22 @@ async def chaos_run(stack, opts: Options, say=print) -> Report:  # noqa: ANN001 
     rng = random.Random(opts.seed)
     settings = stack_settings(stack.env)
     http = {label: stack.env[f"{label.upper().replace('-', '_')}_HTTP"] for label in ("approval", "portal-sync")}
-    faults = plan(rng, opts.commands, opts.brokers, opts.extra_kills)
+    faults = plan(rng, opts.commands, opts.brokers, opts.extra_kills, opts.down_scale)
     tap = await Tap(settings.kafka_bootstrap_servers, settings.topics).start()
     driver = await Driver(settings.kafka_bootstrap_servers, settings.topics, tap, http, opts.rate,
                           opts.outcome_timeout).start()
     report = Report(opts.seed, faults, [], driver.tally)
     try:
-        t0, done = time.monotonic(), asyncio.Event()
-        injector = asyncio.create_task(run_faults(stack, faults, lambda: len(driver.tally.sent), random.Random(rng.random()),
-                                                  t0, done, say))
+        t0, over = time.monotonic(), asyncio.Event()
+        injector = asyncio.create_task(run_faults(stack, faults, lambda: len(driver.tally.sent),
+                                                  random.Random(rng.random()), t0, say))
+        injector.add_done_callback(lambda _: over.set())
         try:
-            report.workload_seconds = await run_workload(driver, opts.commands, opts.concurrency, rng, say)
+            report.workload_seconds = await run_workload(driver, opts.commands, opts.concurrency, rng, over, say)
         finally:
-            done.set()
-            await injector
+            if not injector.done():
+                injector.cancel()
+            await asyncio.gather(injector, return_exceptions=True)
         t1 = time.monotonic()
         report.quiescent = await quiesce(tap, settings, opts, say)
         report.quiesce_seconds = time.monotonic() - t1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 
@@ -14,13 +15,16 @@ WEIGHTS = {"customer_request": 3, "csr": 2, "claim": 2, "change_request": 2, "ch
            "order": 2, "helpdesk": 2, "sales": 2, "purchase": 2, "account": 1}
 
 
-async def run_workload(driver: Driver, commands: int, concurrency: int, rng: random.Random,
+async def run_workload(driver: Driver, commands: int, concurrency: int, rng: random.Random, faults_over: asyncio.Event,
                        say=print, every: float = 10.0) -> float:  # noqa: ANN001
-    """Start journeys (at most `concurrency` at once) until `commands` were sent; wait for them; seconds taken."""
+    """Start journeys (at most `concurrency` at once) until `commands` were sent and every fault is over.
+
+    Then wait for the journeys running; returns the seconds taken. Faults thus always hit a working system.
+    """
     tally, started = driver.tally, time.monotonic()
     names = list(WEIGHTS)
     # Every journey type first, then a weighted mix.
-    order = names + rng.choices(names, weights=[WEIGHTS[n] for n in names], k=commands)
+    weights = [WEIGHTS[n] for n in names]
     running: set[asyncio.Task] = set()
 
     async def one(name: str) -> None:
@@ -34,16 +38,18 @@ async def run_workload(driver: Driver, commands: int, concurrency: int, rng: ran
         last, last_t = 0, time.monotonic()
         while True:
             await asyncio.sleep(every)
-            now, n, done = time.monotonic(), len(tally.sent), sum(tally.outcomes.values())
+            now, n = time.monotonic(), len(tally.sent)
+            done = sum(tally.outcomes[k] for k in ("accepted", "refused", "timed_out"))
             say(f"  {now - started:6.0f}s  sent {n:6d}  outcomes {done:6d}  {(n - last) / (now - last_t):5.1f} cmd/s  "
                 f"journeys running {len(running):3d}  send retries {tally.send_retries}")
             last, last_t = n, now
 
     reporter = asyncio.create_task(progress())
     try:
-        for name in order:
-            if len(tally.sent) >= commands:
+        for i in itertools.count():
+            if len(tally.sent) >= commands and faults_over.is_set():
                 break
+            name = names[i] if i < len(names) else rng.choices(names, weights=weights)[0]
             while len(running) >= concurrency:
                 finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
