@@ -90,3 +90,13 @@ async def test_refusals_once(store):
     assert not await store.refusals.record("c", [entry(2)])
     await store.refusals.mark_published("c", ["e1"])
     assert await store.refusals.outbox("c") == []
+
+
+async def test_only_the_last_applied_message_ids_are_kept(store):
+    from shared.runtime.mongo_outbox import APPLIED_WINDOW
+
+    assert await store.save(state("MANY"), None, "m0", [])
+    for n in range(1, APPLIED_WINDOW + 3):
+        assert await store.save(state("MANY"), n, f"m{n}", [])
+    applied = (await store.get("MANY")).applied
+    assert len(applied) == APPLIED_WINDOW and f"m{APPLIED_WINDOW + 2}" in applied and "m2" not in applied

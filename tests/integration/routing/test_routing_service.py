@@ -55,11 +55,13 @@ async def wait_routed(j: Journey, n: int = 1) -> dict:
 
 def history_entry(settings: Settings, case_id: str, command_id: str) -> dict:
     client: MongoClient = MongoClient(settings.mongodb_url)
-    try:
-        doc = client[f"{settings.mongodb_database}_intake"]["cases"].find_one({"_id": case_id})
+    try:  # intake keeps history in `case_history`, the newest entries possibly still pending in the case
+        db = client[f"{settings.mongodb_database}_intake"]
+        entries = [d["entry"] for d in db["case_history"].find({"case_id": case_id})]
+        entries += [p["entry"] for p in db["cases"].find_one({"_id": case_id}).get("history_pending", [])]
     finally:
         client.close()
-    return next(h for h in doc["history"] if h["command_id"] == command_id)
+    return next(h for h in entries if h["command_id"] == command_id)
 
 
 @pytest.mark.parametrize(("cause", "assignee", "queue", "rule"), [

@@ -1,4 +1,4 @@
-"""ApprovalStore on MongoDB: one document per case (state, applied ids, outbox, next timer)."""
+"""ApprovalStore on MongoDB: one document per case (state, the last applied ids, outbox, next timer)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from approval.core import Absence, CaseApprovals
 from approval.ports.store import Stored, StoredRules
 from shared.runtime.mongo import insert_new
-from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
+from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
 from shared.runtime.outbox import OutboxEntry
 from shared.runtime.refusals import MongoRefusals
 
@@ -56,7 +56,7 @@ class MongoApprovalStore:
         result = await self.approvals.update_one(
             {"_id": state.case_id, "version": expected_version},
             {"$set": {**fields, "version": expected_version + 1},
-             "$push": {"applied": message_id, "outbox": {"$each": outbox_docs(outbox)}}})
+             "$push": {"applied": push_bounded(message_id), "outbox": {"$each": outbox_docs(outbox)}}})
         return result.modified_count == 1
 
     async def due(self, now: datetime, limit: int) -> list[str]:
@@ -115,7 +115,7 @@ class MongoApprovalStore:
                                                      "outbox": outbox_docs(outbox)})
         result = await self.rule_docs.update_one(
             {"_id": RULES_ID, "version": expected_version},
-            {"$set": fields, "$push": {"applied": command_id, "outbox": {"$each": outbox_docs(outbox)}}})
+            {"$set": fields, "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)}}})
         return result.modified_count == 1
 
     async def mark_rules_published(self, entry_ids: list[str]) -> None:

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from routing.core.view import CaseView
 from shared.runtime.mongo import insert_new
-from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
+from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
 from shared.runtime.outbox import OutboxEntry
 
 RULES_ID = "current"
@@ -48,8 +48,8 @@ class MongoRoutingStore:
             return await insert_new(self._cases, {"_id": view.case_id, **state, "seq": 1, "outbox": outbox_docs(outbox),
                                                   "decisions": [decision] if decision else []})
         push: dict[str, Any] = {"outbox": {"$each": outbox_docs(outbox)}}
-        if decision:
-            push["decisions"] = decision
+        if decision:  # the last decisions only: a case routed again and again must not outgrow its document
+            push["decisions"] = push_bounded(decision)
         result = await self._cases.update_one({"_id": view.case_id, "seq": expected_seq},
                                               {"$set": {**state, "seq": expected_seq + 1}, "$push": push})
         return result.modified_count == 1
