@@ -52,6 +52,8 @@ class Child:
 
     def start(self) -> "Child":
         """Start the process; its output goes to our stdout prefixed with the label."""
+        if self.log_file:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             self.argv, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from processes import Child, free_port, port_is_free, wait_until
@@ -27,13 +28,43 @@ def ensure_kafka_jars() -> None:
     )
 
 
-class Kafka:
-    """Apache Kafka in KRaft combined mode (broker + controller), data under `root`."""
+@dataclass(frozen=True)
+class Quorum:
+    """A multi-node KRaft cluster: its id and each node's (broker port, controller port), node ids from 1."""
 
-    def __init__(self, root: Path, log_file: Path | None = None) -> None:
-        self.root, self.log_file = root, log_file
+    cluster_id: str
+    ports: dict[int, tuple[int, int]]
+
+    @property
+    def voters(self) -> str:
+        """Static `controller.quorum.voters`: every node is a voter (3 voters ride out one node down)."""
+        return ",".join(f"{node}@127.0.0.1:{ports[1]}" for node, ports in sorted(self.ports.items()))
+
+
+def random_cluster_id() -> str:
+    """A new KRaft cluster id (StorageTool random-uuid)."""
+    ensure_kafka_jars()
+    return subprocess.run(_java("kafka.tools.StorageTool", "random-uuid"),
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _java(main: str, *args: str, heap: str = "1g") -> list[str]:
+    return ["java", "-Xms256m", f"-Xmx{heap}", f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
+            "-cp", f"{KAFKA_LIBS}/*", main, *args]
+
+
+class Kafka:
+    """Apache Kafka in KRaft combined mode (broker + controller), data under `root`.
+
+    Alone (no `quorum`) it is a one-node cluster; with a `quorum` it is node `node_id` of that cluster.
+    """
+
+    def __init__(self, root: Path, log_file: Path | None = None, node_id: int = 1,
+                 quorum: Quorum | None = None) -> None:
+        self.root, self.log_file, self.node_id, self.quorum = root, log_file, node_id, quorum
         self.port = self.controller_port = 0
         self.child: Child | None = None
+        self.label = f"kafka-{node_id}" if quorum else "kafka"
 
     @property
     def bootstrap(self) -> str:
@@ -41,11 +72,14 @@ class Kafka:
         return f"127.0.0.1:{self.port}"
 
     def _java(self, main: str, *args: str) -> list[str]:
-        return ["java", "-Xms256m", "-Xmx1g", f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
-                "-cp", f"{KAFKA_LIBS}/*", main, *args]
+        # Three nodes on a small machine: a smaller heap each.
+        return _java(main, *args, heap="512m" if self.quorum else "1g")
 
     def _choose_ports(self) -> bool:
         """Reuse the last ports (and data) when free; returns True when data must be formatted anew."""
+        if self.quorum:  # the cluster chose the ports (and wiped the data if they changed)
+            self.port, self.controller_port = self.quorum.ports[self.node_id]
+            self.root.mkdir(parents=True, exist_ok=True)
         if self.port:  # started again after a kill or stop: same ports, same data
             return not (self.root / "data" / "meta.properties").exists()
         saved = self.root / "ports.json"
@@ -63,20 +97,28 @@ class Kafka:
 
     def _write_config(self) -> Path:
         config = self.root / "server.properties"
+        voters = len(self.quorum.ports) if self.quorum else 1
+        replicas, min_isr = min(voters, 3), max(1, min(voters - 1, 2))  # 3 nodes: RF 3, acks=all needs 2
+        quorum = (f"controller.quorum.voters={self.quorum.voters}" if self.quorum
+                  else f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}")
         config.write_text("\n".join([
             "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
+            f"node.id={self.node_id}",
+            quorum,
             f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
             f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names=CONTROLLER",
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             f"log.dirs={self.root / 'data'}",
-            "offsets.topic.replication.factor=1",
+            f"offsets.topic.replication.factor={replicas}",
             "offsets.topic.num.partitions=6",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
+            f"transaction.state.log.replication.factor={replicas}",
+            f"transaction.state.log.min.isr={min_isr}",
+            f"share.coordinator.state.topic.replication.factor={replicas}",
+            f"share.coordinator.state.topic.min.isr={min_isr}",
+            # Defaults for every topic, also those created without explicit settings.
+            f"default.replication.factor={replicas}",
+            f"min.insync.replicas={min_isr}",
             "group.initial.rebalance.delay.ms=0",
             # Offsets commits are on the hot path of every consumer; do not wait to batch them.
             "group.coordinator.append.linger.ms=0",
@@ -86,19 +128,28 @@ class Kafka:
         ]))
         return config
 
-    def start(self, timeout: float = 90) -> "Kafka":
-        """Format storage if needed, start the broker and wait until an admin client lists topics."""
+    def launch(self) -> "Kafka":
+        """Format storage if needed and start the process, without waiting (a cluster's nodes start together)."""
         ensure_kafka_jars()
         fresh = self._choose_ports()
         config = self._write_config()
         if fresh:
-            cluster_id = subprocess.run(self._java("kafka.tools.StorageTool", "random-uuid"),
-                                        check=True, capture_output=True, text=True).stdout.strip()
-            subprocess.run(self._java("kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
+            cluster_id = self.quorum.cluster_id if self.quorum else random_cluster_id()
+            # Static voters need no quorum flag; a lone node formats itself as a one-voter dynamic quorum.
+            flags = [] if self.quorum else ["--standalone"]
+            subprocess.run(self._java("kafka.tools.StorageTool", "format", *flags, "-t", cluster_id,
                                       "-c", str(config)), check=True, capture_output=True)
-        self.child = Child("kafka", self._java("kafka.Kafka", str(config)), log_file=self.log_file).start()
-        wait_until(self.healthy, timeout, "kafka", self.child)
+        self.child = Child(self.label, self._java("kafka.Kafka", str(config)), log_file=self.log_file).start()
         return self
+
+    def wait_healthy(self, timeout: float = 90) -> "Kafka":
+        """Wait until this node answers an admin client; fail early if its process exits."""
+        wait_until(self.healthy, timeout, self.label, self.child)
+        return self
+
+    def start(self, timeout: float = 90) -> "Kafka":
+        """Format storage if needed, start the broker and wait until an admin client lists topics."""
+        return self.launch().wait_healthy(timeout)
 
     def healthy(self) -> bool:
         """Health check: an admin client lists topics."""

@@ -24,7 +24,7 @@ from supervisor import Supervised
 SERVICES = [("intake", "intake"), ("approval", "approval"), ("routing", "routing"),
             ("portal-sync", "portal_sync"), ("notifier", "notifier")]
 STATE = ROOT / ".local"
-HEALTH_PATH = "/health"
+HEALTH_PATH = "/readyz"
 
 
 def _runnable(module: str) -> bool:
@@ -47,6 +47,7 @@ class LocalStack:
         self.kafka_nodes: list = []
         self.store: MongoWire | None = None
         self.smtp: SmtpSink | None = None
+        self._cluster = None
 
     def _log(self, label: str) -> Path | None:
         return self.log_dir / f"{label}.log" if self.log_dir else None
@@ -60,9 +61,9 @@ class LocalStack:
             return self.kafka_nodes[0].bootstrap
         from cluster import KafkaCluster
 
-        cluster = KafkaCluster(root, self.brokers, log_dir=self.log_dir).start()
-        self.kafka_nodes = cluster.nodes
-        return cluster.bootstrap
+        self._cluster = KafkaCluster(root, self.brokers, log_dir=self.log_dir).start()
+        self.kafka_nodes = self._cluster.nodes
+        return self._cluster.bootstrap
 
     def start(self) -> "LocalStack":
         """Start servers, create topics, start every service replica and wait until each is healthy."""
@@ -132,8 +133,10 @@ class LocalStack:
         for replicas in reversed(list(self.services.values())):
             for replica in replicas:
                 replica.stop()
-        for node in reversed(self.kafka_nodes):
+        for node in [] if self._cluster else self.kafka_nodes:
             node.stop()
+        if self._cluster:
+            self._cluster.stop()
         for server in (self.store, self.smtp):
             if server:
                 server.stop()
