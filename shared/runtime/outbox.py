@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.runtime.background import Loop
 from shared.runtime.outbox_dead_letter import publish_or_dead_letter
-from shared.settings import Limits
+from shared.settings import Settings
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 # An unreachable broker fails every owner alike: the sweep stops and the next one tries again.
@@ -63,7 +63,9 @@ class Publisher:
 
     def __init__(self, broker: KafkaBroker, record_bytes: int | None = None) -> None:
         self._broker = broker
-        self._record_bytes = record_bytes or Limits().record_bytes  # pass settings.limits.record_bytes
+        # Services pass settings.limits.record_bytes; the fallback reads the same environment, so that a
+        # LIMITS__RECORD_BYTES raised for every service never turns valid events into dead letters.
+        self._record_bytes = record_bytes or Settings().limits.record_bytes
 
     async def publish(self, entries: list[OutboxEntry]) -> None:
         """Send (or dead-letter) each entry and wait for the broker's acknowledgement, in order."""
