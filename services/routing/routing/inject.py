@@ -20,7 +20,7 @@ from shared.directory import Directory, load_directory
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
-from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_topics
+from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_settings_topics
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
 
@@ -68,8 +68,7 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
 
     async def prepare() -> None:
         topic = settings.routing_commands_topic
-        await ensure_topics(settings.kafka_bootstrap_servers, [TopicSpec(topic, COLD_PARTITIONS),
-                            TopicSpec(Topics.dlq(topic), COLD_PARTITIONS)], settings.topic_replication_factor)
+        await ensure_settings_topics(settings, [TopicSpec(topic, COLD_PARTITIONS), TopicSpec(Topics.dlq(topic), COLD_PARTITIONS)])
         await store.ensure_indexes()
         await put_file_rules_in_force(store, directory, settings.routing_rules_file)
 
