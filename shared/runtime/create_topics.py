@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.settings import Limits, Settings, Topics
 
 HOT_PARTITIONS = 12
 COLD_PARTITIONS = 3
+MAX_MESSAGE_BYTES = "max.message.bytes"
+DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs config_source of a topic's own override
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ def common_configs(limits: Limits, min_insync_replicas: int) -> dict[str, str]:
     max.message.bytes bounds a whole record batch, not a value: `limits.broker_bytes` is `record_bytes`
     plus room for key, headers and framing, the same figure as the producer's max.request.size.
     """
-    return {"max.message.bytes": str(limits.broker_bytes), "min.insync.replicas": str(min_insync_replicas)}
+    return {MAX_MESSAGE_BYTES: str(limits.broker_bytes), "min.insync.replicas": str(min_insync_replicas)}
 
 
 def topic_specs(topics: Topics) -> list[TopicSpec]:
@@ -52,7 +56,8 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replicat
                         min_insync_replicas: int = 1, limits: Limits | None = None) -> list[str]:
     """Create the topics that do not exist yet; returns the names this call created.
 
-    Each gets `common_configs` (a spec's own configs win). Topics that exist are left as they are.
+    Each gets `common_configs` (a spec's own configs win). A topic that exists keeps its configs,
+    except that a max.message.bytes below the limit is raised (see `_raise_size_limits`).
     """
     if min_insync_replicas > replication:
         raise ValueError(f"min.insync.replicas {min_insync_replicas} > replication factor {replication}: "
@@ -63,6 +68,7 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replicat
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
+        await _raise_size_limits(admin, [s for s in specs if s.name in existing], int(common[MAX_MESSAGE_BYTES]))
         if not missing:
             return []
         new = [NewTopic(s.name, s.partitions, replication, topic_configs={**common, **s.configs}) for s in missing]
@@ -81,6 +87,39 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replicat
         return [s.name for s in missing if s.name in created]
     finally:
         await admin.close()
+
+
+def _is_override(entry: tuple) -> bool:
+    # DescribeConfigs v1+ says where a value comes from; v0 only whether it is the default.
+    return entry[3] == DYNAMIC_TOPIC_CONFIG if len(entry) > 5 else not entry[3]
+
+
+async def _raise_size_limits(admin: AIOKafkaAdminClient, specs: list[TopicSpec], limit: int) -> None:
+    """Raise max.message.bytes of existing topics that are below `limit` (e.g. created before the limits).
+
+    A record the broker refuses for its size breaks the idempotent producer's sequence on that partition,
+    so every topic must take what the producer sends. Other overrides are kept as they are: AlterConfigs
+    replaces a topic's whole set of overrides, so the current ones are sent back with the new limit.
+    Replication and min.insync.replicas of an existing topic are not touched (they depend on its replicas).
+    """
+    if not specs:
+        return
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs])
+    low = []
+    for response in responses:
+        for error_code, _, _, name, entries in response.resources:
+            overrides = {e[0]: e[1] for e in entries if _is_override(e)}
+            current = {e[0]: e[1] for e in entries}.get(MAX_MESSAGE_BYTES)
+            if error_code == 0 and current is not None and int(current) < limit:
+                low.append(ConfigResource(ConfigResourceType.TOPIC, name, {**overrides, MAX_MESSAGE_BYTES: str(limit)}))
+    if low:
+        log = structlog.get_logger().bind(component="create-topics", limit=limit)
+        for response in await admin.alter_configs(low):
+            for error_code, message, _, name in response.resources:
+                if error_code:  # loud, but not fatal: the outbox dead-letters what such a topic refuses
+                    log.error("topics.size_limit_not_raised", topic=name, error=f"{error_code}: {message}")
+                else:
+                    log.warning("topics.size_limit_raised", topic=name)
 
 
 async def ensure_settings_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]:

@@ -80,7 +80,8 @@ def too_large(entry: "OutboxEntry", record_bytes: int) -> MessageSizeTooLargeErr
     size = len(entry.payload.encode("utf-8", "surrogatepass"))
     if size <= record_bytes:
         return None
-    return MessageSizeTooLargeError(f"the event is {size} bytes, over the limit of {record_bytes} (LIMITS__RECORD_BYTES)")
+    return MessageSizeTooLargeError(
+        f"the event is {size} bytes, over the limit of {record_bytes} (LIMITS__RECORD_BYTES)")
 
 
 async def publish_or_dead_letter(broker: Any, entry: "OutboxEntry", send: Any, record_bytes: int) -> None:

@@ -7,7 +7,7 @@ import json
 import uuid
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.runtime import mongo
@@ -88,13 +88,33 @@ async def test_created_topics_carry_the_size_limit_and_min_insync_replicas(stack
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
     await admin.start()
     try:
-        for _ in range(50):  # a topic just created may not be known to every part of the broker yet
-            (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
-            configs = {c[0]: c[1] for c in response.resources[0][4]}
-            if configs:
-                break
-            await asyncio.sleep(0.2)
+        configs = await _configs(admin, topic)
     finally:
         await admin.close()
     assert configs["max.message.bytes"] == str(SMALL.broker_bytes)
     assert configs["min.insync.replicas"] == "1"
+
+
+async def test_an_existing_topic_below_the_size_limit_is_raised_and_keeps_its_other_configs(stack):
+    name = f"ob-old-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
+    await admin.start()
+    try:  # a topic from before the limits: a small max.message.bytes and an operator's retention
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": "1000",
+                                                                       "retention.ms": "1234567"})])
+        assert await ensure_topics(stack.kafka, [TopicSpec(name, 1)], limits=SMALL) == []
+        configs = await _configs(admin, name, until=lambda c: c.get("max.message.bytes") != "1000")
+        assert configs["max.message.bytes"] == str(SMALL.broker_bytes) and configs["retention.ms"] == "1234567"
+    finally:
+        await admin.delete_topics([name])
+        await admin.close()
+
+
+async def _configs(admin, topic: str, until=bool) -> dict[str, str]:
+    for _ in range(50):  # a topic just created or altered may not be known to every part of the broker yet
+        (response,) = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        configs = {c[0]: c[1] for c in response.resources[0][4]}
+        if until(configs):
+            break
+        await asyncio.sleep(0.2)
+    return configs

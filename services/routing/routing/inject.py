@@ -68,7 +68,8 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
 
     async def prepare() -> None:
         topic = settings.routing_commands_topic
-        await ensure_settings_topics(settings, [TopicSpec(topic, COLD_PARTITIONS), TopicSpec(Topics.dlq(topic), COLD_PARTITIONS)])
+        await ensure_settings_topics(settings, [TopicSpec(topic, COLD_PARTITIONS),
+                                                TopicSpec(Topics.dlq(topic), COLD_PARTITIONS)])
         await store.ensure_indexes()
         await put_file_rules_in_force(store, directory, settings.routing_rules_file)
 

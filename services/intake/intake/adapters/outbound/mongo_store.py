@@ -103,7 +103,8 @@ class MongoCaseStore:
         try:
             await self.accounts.update_one(
                 {"_id": account["account_id"], "applied": {"$ne": command_id}},
-                {"$set": account, "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)}}},
+                {"$set": account,
+                 "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)}}},
                 upsert=True,
             )
         except DuplicateKeyError:  # the entry exists and the filter did not match: applied before
