@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from processes import free_port, python_env
@@ -142,9 +143,13 @@ class LocalStack:
                 server.stop()
 
 
-def _int_env(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
+def switches(environ: Mapping[str, str]) -> tuple[int, int]:
+    """(brokers, service replicas) from KAFKA_BROKERS (default 1) and SERVICE_REPLICAS (default 2 on a cluster)."""
+    brokers = int(environ.get("KAFKA_BROKERS", "").strip() or 1)
+    replicas = int(environ.get("SERVICE_REPLICAS", "").strip() or (2 if brokers > 1 else 1))
+    if brokers < 1 or replicas < 1:
+        raise ValueError(f"KAFKA_BROKERS={brokers} and SERVICE_REPLICAS={replicas} must be at least 1")
+    return brokers, replicas
 
 
 def main() -> int:
@@ -152,8 +157,7 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    brokers = _int_env("KAFKA_BROKERS", 1)
-    replicas = _int_env("SERVICE_REPLICAS", 2 if brokers > 1 else 1)
+    brokers, replicas = switches(os.environ)
     stack = LocalStack(STATE / "stack", brokers=brokers, replicas=replicas)
     env_file = STATE / "stack.env"
     try:
