@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "deploy" / "local")]
+# Not bench/ itself (Python puts the script's folder first): bench/intake.py would hide the intake package.
+sys.path[:] = [str(ROOT), str(ROOT / "deploy" / "local")] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from stack import LocalStack  # noqa: E402  (deploy/local)
 
