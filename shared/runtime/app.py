@@ -15,11 +15,10 @@ from faststream.kafka import KafkaBroker
 from shared.logging import configure_logging, library_logger
 from shared.runtime.http import Route, Router
 from shared.runtime.probes import Background, HealthCheck, Lifecycle, livez_route, readyz_route
-from shared.settings import Limits, Settings
+from shared.settings import Settings
 
-__all__ = ["Background", "HealthCheck", "create_app", "create_broker", "fetch_sizes", "run", "serve"]
+__all__ = ["Background", "HealthCheck", "create_app", "create_broker", "run", "serve"]
 
-FETCH_MAX_BYTES = 50 * 1024 * 1024  # aiokafka's default for a whole fetch; raised only if one record needs more
 
 
 def create_broker(settings: Settings) -> KafkaBroker:
@@ -40,12 +39,6 @@ def create_broker(settings: Settings) -> KafkaBroker:
         log_level=logging.DEBUG,
         logger=library_logger("runtime.broker"),
     )
-
-
-def fetch_sizes(limits: Limits) -> dict[str, int]:
-    """Consumer fetch sizes (`broker.subscriber(**fetch_sizes(limits))`) that hold one record of the largest size."""
-    return {"max_partition_fetch_bytes": max(limits.broker_bytes, 1024 * 1024),
-            "fetch_max_bytes": max(limits.broker_bytes, FETCH_MAX_BYTES)}
 
 
 async def drain_consumers(broker: KafkaBroker) -> None:

@@ -200,6 +200,15 @@ class _BatchHandler:
             raise stops[0].error
 
 
+FETCH_MAX_BYTES = 50 * 1024 * 1024  # aiokafka's default for a whole fetch; raised only if one record needs more
+
+
+def fetch_sizes(limits: Limits) -> dict[str, int]:
+    """Consumer fetch sizes (`broker.subscriber(**fetch_sizes(limits))`) that hold one record of the largest size."""
+    return {"max_partition_fetch_bytes": max(limits.broker_bytes, 1024 * 1024),
+            "fetch_max_bytes": max(limits.broker_bytes, FETCH_MAX_BYTES)}
+
+
 def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
               on_malformed: MalformedHandler | None = None, *, limits: Limits | None = None,
               commands: bool | None = None, schema: Any = bytes, description: str | None = None) -> None:
@@ -218,4 +227,4 @@ def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
     # MANUAL: we commit per partition ourselves (FastStream's NACK would rewind every partition of the batch).
     broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL,
                       batch=True, max_records=MAX_RECORDS, parser=_readable_headers, decoder=_raw, title=topic,
-                      description=description)(consume)
+                      description=description, **fetch_sizes(limits or Limits()))(consume)
