@@ -49,7 +49,6 @@ class Limits(BaseModel):
     id_chars: int = Field(64, description="Longest case id, account id or message id.")
     case_id_pattern: str = Field(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
                                  description="Characters a case (or account) id may use; it is also the Kafka key.")
-    history_entries: int = Field(10_000, description="Most history entries kept per case; older ones are archived.")
 
     @property
     def broker_bytes(self) -> int:
