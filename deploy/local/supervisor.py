@@ -55,9 +55,16 @@ class Supervised:
         """True when its health URL answers 200 (or, without one, while it runs)."""
         return http_ok(self.health_url) if self.health_url else self.alive()
 
-    def wait_healthy(self, timeout: float = 120, fail_on_exit: bool = False) -> None:
-        """Wait until healthy; with `fail_on_exit`, an exit meanwhile raises (a service that cannot start)."""
-        wait_until(self.healthy, timeout, self.label, self._child if fail_on_exit else None)
+    def wait_healthy(self, timeout: float = 120, max_exits: int | None = None) -> None:
+        """Wait until healthy (restarts included); more than `max_exits` exits meanwhile raise (it cannot start)."""
+        exits = self.exits
+
+        def healthy() -> bool:
+            if max_exits is not None and self.exits - exits > max_exits:
+                raise RuntimeError(f"{self.label}: exited {self.exits - exits} times while starting")
+            return self.healthy()
+
+        wait_until(healthy, timeout, self.label)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Send `sig` to the current process (by PID) and wait until it has exited; the supervisor restarts it."""

@@ -8,7 +8,8 @@ import sys
 import time
 
 import pytest
-from supervisor import Supervised  # deploy/local
+from processes import free_port  # deploy/local
+from supervisor import Supervised
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +60,14 @@ def test_stop_ends_the_process_and_no_restart_follows(tmp_path):
     assert proc.restarts == 0 and proc.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_waiting_for_a_process_that_cannot_start_gives_up_after_a_few_exits():
+    crasher = [sys.executable, "-c", "raise SystemExit(3)"]
+    nobody = f"http://127.0.0.1:{free_port()}/readyz"  # never answers: only the exits can end the wait early
+    proc = Supervised("crasher", crasher, dict(os.environ), health_url=nobody, first_delay=0.01, max_delay=0.02).start()
+    try:
+        with pytest.raises(RuntimeError, match="exited"):
+            proc.wait_healthy(60, max_exits=3)
+    finally:
+        proc.stop()
