@@ -76,7 +76,8 @@ class NotifierService:
             stored = await self._store.case_file(event.subject or "")
             if stored and event.id in stored.applied:  # seen before: plan again from it, deliveries dedupe
                 return stored.file
-            file = apply(stored.file if stored else None, event.type, {"case_id": event.subject, **event.data})
+            # The subject (the record's key) names the case; a `case_id` in the data cannot redirect the write.
+            file = apply(stored.file if stored else None, event.type, {**event.data, "case_id": event.subject})
             if await self._store.save_case_file(file, stored.rev if stored else 0, event.id):
                 return file
         raise ConcurrentWriteError(f"case file {event.subject} changed {MAX_ATTEMPTS} times")

@@ -209,3 +209,9 @@ async def _pause(seconds: float = 0.005) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+async def test_a_case_id_in_the_data_that_differs_from_the_subject_files_under_the_subject(harness):
+    publish, dispatcher, store, sender, seen = harness
+    await publish({**OPENED, "data": {**OPENED["data"], "case_id": "OTHER-1"}})
+    assert store.files[CASE]["applied"] == [OPENED["id"]] and "OTHER-1" not in store.files
