@@ -46,6 +46,8 @@ class Limits(BaseModel):
     text_chars: int = Field(20_000, description="Longest string anywhere in a message.")
     list_items: int = Field(1_000, description="Most items in any JSON array of a message.")
     json_depth: int = Field(32, description="Deepest nesting of JSON objects and arrays in a message.")
+    case_bytes: int = Field(4 * 1024 * 1024, description="Largest case state (JSON, history apart); a command "
+                            "that would grow a case past it is refused as `too_large`, far below MongoDB's 16 MiB.")
     id_chars: int = Field(64, description="Longest case id, account id or message id.")
     case_id_pattern: str = Field(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
                                  description="Characters a case (or account) id may use; it is also the Kafka key.")

@@ -123,3 +123,22 @@ async def test_a_resent_account_upsert_does_not_undo_a_newer_one(harness, settin
     await send(broker, settings, first, key="ACC-78")  # its producer sends it again, later
     assert store.accounts["ACC-78"]["name"] == "New name"
     assert [e["data"]["name"] for e in seen["events"] if e["type"] == "account.upserted"] == ["Old name", "New name"]
+
+
+async def test_a_command_that_would_grow_a_case_past_case_bytes_is_refused_too_large(store, marks):
+    from shared.settings import Limits
+
+    settings = Settings(service_name="intake", topic_prefix="h.", limits=Limits(case_bytes=4000))
+    broker = KafkaBroker()
+    register(broker, settings, store, marks)
+    seen = capture(broker, {"events": settings.topics.case_events, "rejections": settings.topics.case_rejections})
+    async with TestKafkaBroker(broker) as test_broker:
+        await send(test_broker, settings, command("case.open", "CASE-BIG", OPEN))
+        small = command("case.update", "CASE-BIG", {"description": "short", "actor": ACTOR})
+        big = command("case.update", "CASE-BIG", {"description": "x" * 4000, "actor": ACTOR})
+        await send(test_broker, settings, small)
+        await send(test_broker, settings, big)
+    assert [e["type"] for e in seen["events"]] == ["case.opened", "case.updated"]
+    (refused,) = seen["rejections"]
+    assert refused["data"]["command_id"] == big["id"] and refused["data"]["code"] == "too_large"
+    assert "over the limit of 4000 bytes" in refused["data"]["reason"]

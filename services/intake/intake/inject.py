@@ -22,7 +22,8 @@ from shared.settings import Settings, Topics
 def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: PublishedMarks) -> IntakeService:
     """Subscribe intake to its commands and declare what it publishes; returns the service."""
     topics = settings.topics
-    service = IntakeService(store, Publisher(broker, settings.limits.record_bytes), topics, marks)
+    service = IntakeService(store, Publisher(broker, settings.limits.record_bytes), topics, marks,
+                            case_bytes=settings.limits.case_bytes)
     subscribe(broker, topics.case_commands, settings.group_id, service.handle, service.refuse_malformed,
               limits=settings.limits, schema=catalog.CommandEnvelope,
               description="Commands for cases and the account directory.")

@@ -8,6 +8,7 @@ from functools import cached_property
 from pydantic import ValidationError
 
 from intake.core import Accepted, Account, Refused, decide
+from intake.core.results import refuse
 from intake.ports.store import CaseStore
 from shared.contract.commands import AccountUpsert
 from shared.contract.events import AccountUpserted
@@ -16,7 +17,7 @@ from shared.runtime.inbound import Malformed, describe_validation_error
 from shared.runtime.marks import BulkMarkable, PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.refusals import RefusedCommand, Refusals
-from shared.settings import Topics
+from shared.settings import Limits, Topics
 
 SOURCE = "/services/intake"
 ACCOUNT_UPSERT = "account.upsert"
@@ -31,9 +32,9 @@ class IntakeService:
     """The only writer of cases. One call per command; safe to call again with the same command."""
 
     def __init__(self, store: CaseStore, publisher: Publisher, topics: Topics, marks: PublishedMarks,
-                 clock: Callable[[], datetime] = now_utc) -> None:
+                 clock: Callable[[], datetime] = now_utc, case_bytes: int = Limits().case_bytes) -> None:
         self._store, self._publisher, self._topics, self._clock = store, publisher, topics, clock
-        self._marks = marks
+        self._marks, self._case_bytes = marks, case_bytes
 
     @cached_property
     def _refusals(self) -> Refusals:
@@ -54,6 +55,8 @@ class IntakeService:
                 return "duplicate"
             outcome = decide(stored.case if stored else None, command, now=self._clock(),
                              account=await self._account_for(command))
+            if isinstance(outcome, Accepted):
+                outcome = self._within_size(outcome)
             if isinstance(outcome, Refused):
                 await self._refusals.refuse(RefusedCommand.of(command), outcome.code, outcome.reason)
                 return "rejected"
@@ -66,6 +69,14 @@ class IntakeService:
                 await self._flush(self._store.case_outbox, outcome.case.id, (stored.outbox if stored else []) + entries)
                 return "accepted"
         raise ConcurrentWriteError(f"case {command.subject} changed {MAX_ATTEMPTS} times while applying {command.id}")
+
+    def _within_size(self, outcome: Accepted) -> Accepted | Refused:
+        """Refuse growing a case past `case_bytes`: every later command on it would fail at the store's limit."""
+        size = len(outcome.case.model_dump_json())
+        if size <= self._case_bytes:
+            return outcome
+        return refuse("too_large", f"The case would grow to {size} bytes, over the limit of {self._case_bytes} "
+                                   "bytes; keep large content outside the case and link it.")
 
     async def refuse_malformed(self, bad: Malformed) -> None:
         """A record we could not read as a command, but whose ids we could: refuse it `invalid` (or `too_large`)."""

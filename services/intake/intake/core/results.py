@@ -17,6 +17,7 @@ RefusalCode = Literal[
     "case_locked",
     "closed",
     "forbidden",
+    "too_large",
 ]
 
 
