@@ -116,4 +116,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, description="SMTP port.")
     smtp_from: str = Field("cases@example.com", description="Sender address of notifications.")
     public_base_url: str = Field("http://127.0.0.1:8080", description="Base of deep links in notifications.")
-    link_secret: str = Field("change-me", description="Key that signs approval link tokens.")
+    link_secret: str = Field("change-me", description="Key that signs approval link tokens: each deployment its own, "
+                             "at least 32 bytes; approval refuses to start with a default or short one unless dev_mode.")
+    dev_mode: bool = Field(False, description="Explicit development mode (make run, the tests): allows the default "
+                           "link secret. Never set it in a deployment.")

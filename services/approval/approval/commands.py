@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from approval.core import Absence, Refusal, RuleSetError, absence_started, decide, delegate, reassign, recall
+from approval.core import Absence, LinkRefused, Refusal, RuleSetError, absence_started, decide, delegate, reassign, recall
+from approval.core.tokens import signature_of
 from approval.ports.store import Stored
 from approval.service import SOURCE, ApprovalCore
 from shared.contract.approval import APPROVAL_COMMAND_TYPES, RULES_SUBJECT
@@ -52,7 +54,7 @@ class CommandHandler:
             if data.case_id != command.subject:
                 return command.id, Refusal("invalid", "data.case_id must equal the subject (the case id).")
             if data.token is not None:
-                refusal = self._check_token(state, command, data)
+                refusal = await self._check_token(state, command, data)
                 if refusal:
                     return command.id, refusal
             return command.id, decide(state, data.step, actor.id, data.decision, data.comment, now)
@@ -64,15 +66,24 @@ class CommandHandler:
                                         data.comment, directory, rules.reassigners, linker)
         return command.id, recall(state, data.step, actor.id, actor.roles, data.comment, now)
 
-    def _check_token(self, state: Any, command: CloudEvent, data: Any) -> Refusal | None:
-        claim = self._core.linker.verify(data.token)
-        if claim is None or claim.case_id != command.subject or claim.person != data.actor.id:
+    async def _check_token(self, state: Any, command: CloudEvent, data: Any) -> Refusal | None:
+        checked = self._core.linker.check(data.token)
+        if isinstance(checked, LinkRefused):
+            return Refusal("forbidden", f"The approval link is refused: {checked.reason}")
+        claim = checked
+        if claim.case_id != command.subject or claim.person != data.actor.id:
             return Refusal("forbidden", "The approval link is not valid for this person and case.")
         step = state.step_of(claim.approval_id) if state else None
         if step is not None and step.status in ("approved", "rejected"):
             return Refusal("already_decided", f"This approval request was already decided ({step.status}).")
-        if step is None or not step.is_open:
+        if step is None or not step.is_open or step.step != data.step:
             return Refusal("not_found", "This approval link is for a request that is no longer open.")
+        # Single use: the first command that presents the token spends it (the link page spends it before
+        # sending its command, with that command's id); any other command with it is a replay.
+        first = await self._core.store.spend_link(signature_of(data.token), claim.case_id, command.id,
+                                                  datetime.fromtimestamp(claim.expires, UTC))
+        if first != command.id:
+            return Refusal("already_decided", "This approval link was already used.")
         return None
 
     async def _out_of_office(self, command: CloudEvent, data: Any) -> str:

@@ -20,6 +20,7 @@ class MemoryApprovalStore:
         self.refusals = MemoryRefusals()
         self.absence_docs: dict[str, dict[str, Any]] = {}
         self.rules_doc: dict[str, Any] | None = None
+        self.spent: dict[str, str] = {}
 
     async def get(self, case_id: str) -> Stored | None:
         doc = self.docs.get(case_id)
@@ -79,3 +80,13 @@ class MemoryApprovalStore:
 
     async def mark_rules_published(self, entry_ids: list[str]) -> None:
         self.rules_doc["outbox"] = [e for e in self.rules_doc["outbox"] if e.id not in entry_ids]
+
+    async def spend_link(self, token_id: str, case_id: str, command_id: str, expires: datetime) -> str:
+        return self.spent.setdefault(token_id, command_id)
+
+    async def link_used(self, token_id: str) -> str | None:
+        return self.spent.get(token_id)
+
+    async def release_link(self, token_id: str, command_id: str) -> None:
+        if self.spent.get(token_id) == command_id:
+            del self.spent[token_id]

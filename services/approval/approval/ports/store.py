@@ -73,3 +73,15 @@ class ApprovalStore(Protocol):
 
     async def mark_rules_published(self, entry_ids: list[str]) -> None:
         """Drop published rules events."""
+
+    async def spend_link(self, token_id: str, case_id: str, command_id: str, expires: datetime) -> str:
+        """Record the link token as used by `command_id` unless it was used; the command that used it first.
+
+        One atomic insert keyed by the token's id, so two replicas (or two clicks) cannot both use it.
+        """
+
+    async def link_used(self, token_id: str) -> str | None:
+        """The command that used the link token, or None."""
+
+    async def release_link(self, token_id: str, command_id: str) -> None:
+        """Forget the use by `command_id` (its command could not be sent), so the link works again."""

@@ -29,6 +29,7 @@ class MongoApprovalStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self.approvals, self.refusals = db["approvals"], MongoRefusals(db["refusals"])
         self.absence_docs, self.rule_docs = db["absences"], db["rules"]
+        self.spent_links = db["spent_links"]
         self.outboxes = [MongoOutbox(self.approvals), self.refusals, MongoOutbox(self.rule_docs)]
 
     async def ensure_indexes(self) -> None:
@@ -37,6 +38,8 @@ class MongoApprovalStore:
             await outbox.ensure_indexes()
         await self.approvals.create_index("next_due", sparse=True)
         await self.approvals.create_index("waiting_on")
+        # An expired token is refused by its signed expiry anyway; its use record may go a day later.
+        await self.spent_links.create_index("expires_at", expireAfterSeconds=86_400)
 
     async def get(self, case_id: str) -> Stored | None:
         """The case's approval state, or None."""
@@ -121,6 +124,22 @@ class MongoApprovalStore:
     async def mark_rules_published(self, entry_ids: list[str]) -> None:
         """Drop published rules events."""
         await self.outboxes[2].mark_published(RULES_ID, entry_ids)
+
+    async def spend_link(self, token_id: str, case_id: str, command_id: str, expires: datetime) -> str:
+        """Insert the use unless the token's id exists; the command that used it first."""
+        if await insert_new(self.spent_links, {"_id": token_id, "case_id": case_id, "command_id": command_id,
+                                               "expires_at": expires}):
+            return command_id
+        return await self.link_used(token_id) or command_id  # released in between: ours is as good as any
+
+    async def link_used(self, token_id: str) -> str | None:
+        """The command that used the token, or None."""
+        doc = await self.spent_links.find_one({"_id": token_id}, {"command_id": 1})
+        return doc["command_id"] if doc else None
+
+    async def release_link(self, token_id: str, command_id: str) -> None:
+        """Only this command's use: another's stays."""
+        await self.spent_links.delete_one({"_id": token_id, "command_id": command_id})
 
 
 def _absence(doc: dict[str, Any]) -> Absence:
