@@ -64,8 +64,8 @@ def approval_routes(store: ApprovalStore, linker: Linker, csrf: Csrf, broker: Ka
         if form:
             link = urlsplit(linker.link(token))
             # The cookie goes back only to this link's own path, only from our own pages (Strict), never to scripts.
-            response.set_cookie(COOKIE, nonce, max_age=int(csrf.max_age.total_seconds()), path=link.path, secure=link.scheme == "https",
-                                httponly=True, samesite="strict")
+            response.set_cookie(COOKIE, nonce, max_age=int(csrf.max_age.total_seconds()), path=link.path,
+                                secure=link.scheme == "https", httponly=True, samesite="strict")
         return response
 
     @router.post("/approvals/{token}/decide", status_code=202,
