@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.parser
 import email.policy
+import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -17,6 +18,7 @@ from shared.contract.envelope import CloudEvent
 from shared.contract.portal import PortalCaseStatus
 
 NOTIFIER_DB_SUFFIX = "_notifier"
+READ_TIMEOUT = 60.0
 
 
 async def store_facts(mongo_url: str, db_prefix: str) -> tuple[int, list[str], dict[str, str], int]:
@@ -89,7 +91,11 @@ async def dead_letters(bootstrap: str, prefix: str) -> tuple[int, list[tuple[str
             consumer.assign(parts)
             await consumer.seek_to_beginning(*parts)
             ends = await consumer.end_offsets(parts)
-            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+            deadline = time.monotonic() + READ_TIMEOUT
+            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+                if time.monotonic() > deadline:
+                    found.append(("(all)", f"could not read the dead-letter topics to their end in {READ_TIMEOUT:.0f}s"))
+                    break
                 for tp, records in (await consumer.getmany(timeout_ms=500)).items():
                     for r in records:
                         error = dict(r.headers or ()).get("dlq-error", b"?")
