@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KAFKA_JARS := .local/kafka-libs/.resolved
 
-.PHONY: run test setup bench chaos clean asyncapi
+.PHONY: run test setup bench chaos clean asyncapi openapi token
 
 setup: $(STAMP) $(KAFKA_JARS)
 
@@ -33,6 +33,13 @@ chaos: setup
 
 asyncapi: setup
 	$(BIN)/python -m shared.runtime.asyncapi_docs
+
+openapi: setup
+	$(BIN)/python -m shared.runtime.api.openapi_docs
+
+# A bearer token for a person of the directory, from the running stack's issuer: make token WHO=mary
+token:
+	@$(BIN)/python deploy/local/oidc_issuer.py token $(WHO)
 
 clean:
 	rm -rf .local $(VENV)

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     mongodb_database: str = Field("cases", description="Database prefix of this deployment; each service owns `<prefix>_<service>`.")
     http_host: str = Field("127.0.0.1", description="Host the health/read-model HTTP server binds to.")
     http_port: int = Field(8080, description="Port of the health/read-model HTTP server (0 = any free port).")
+    http_max_body_bytes: int = Field(65_536, description="Largest HTTP request body; a bigger one gets 413 "
+                                     "before it is read whole.")
+    oidc_jwks_url: str = Field("", description="JWKS of the OIDC issuer whose bearer tokens the HTTP API accepts "
+                               "(empty: every authenticated endpoint answers 401).")
+    oidc_issuer: str = Field("", description="The `iss` every bearer token must carry.")
+    oidc_audience: str = Field("case-backbone", description="The `aud` every bearer token must carry.")
     log_level: str = Field("INFO", description="Minimum log level.")
     consumer_group_prefix: str = Field("", description="Put before the service name to form its consumer group.")
     topic_replication_factor: int = Field(1, description="Replication factor of the topics the stack creates.")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from oidc_issuer import Issuer
 from processes import free_port, python_env
 from servers import ROOT, Kafka, MongoWire
 from smtp_sink import SmtpSink
@@ -48,6 +49,7 @@ class LocalStack:
         self.kafka_nodes: list = []
         self.store: MongoWire | None = None
         self.smtp: SmtpSink | None = None
+        self.issuer: Issuer | None = None
         self._cluster = None
 
     def _log(self, label: str) -> Path | None:
@@ -94,6 +96,9 @@ class LocalStack:
         self.env.update({"SMTP_HOST": smtp_host, "SMTP_PORT": smtp_port})
         if self.smtp:
             self.env["SMTP_MAILDIR"] = str(self.smtp.maildir)
+        # The development token issuer: services verify bearer tokens against its JWKS (`make token WHO=...`).
+        self.issuer = Issuer(self.state_dir / "oidc").start()
+        self.env.update(self.issuer.env)
         if self.brokers > 1:  # every topic replicated on the cluster; acks=all needs 2 of 3 in sync
             self.env.update({"TOPIC_REPLICATION_FACTOR": str(min(self.brokers, 3)),
                              "TOPIC_MIN_INSYNC_REPLICAS": str(min(self.brokers - 1, 2))})
@@ -139,7 +144,7 @@ class LocalStack:
             node.stop()
         if self._cluster:
             self._cluster.stop()
-        for server in (self.store, self.smtp):
+        for server in (self.store, self.smtp, self.issuer):
             if server:
                 server.stop()
 

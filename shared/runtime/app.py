@@ -13,7 +13,7 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 
 from shared.logging import configure_logging, library_logger
-from shared.runtime.http import Route, Router
+from shared.runtime.api import mount_api
 from shared.runtime.probes import Background, HealthCheck, Lifecycle, livez_route, readyz_route
 from shared.settings import Settings
 
@@ -72,10 +72,11 @@ def create_app(
     background: Sequence[Background] = (),
     on_shutdown: Sequence[Callable[..., Any]] = (),
     after_shutdown: Sequence[Callable[..., Any]] = (),
-    http_routes: Sequence[Route] = (),
+    routers: Sequence[Any] = (),
+    settings: Settings | None = None,
     grace_seconds: float = 15.0,
-) -> AsgiFastStream | Router:
-    """The FastStream app of a service, with /livez and /readyz; `http_routes` (with `{param}` templates) go in front.
+) -> Any:
+    """The FastStream app of a service, with /livez and /readyz; FastAPI `routers` go in front (`mount_api`).
 
     Start: `on_startup`, the broker and its consumers, `after_startup`, then each `background` loop in
     order, then ready. SIGTERM (FastStream: on_shutdown hooks, broker stop, after_shutdown hooks):
@@ -100,7 +101,7 @@ def create_app(
         on_shutdown=[life.begin_drain, *on_shutdown, drain, *reversed(stops)],
         after_shutdown=list(after_shutdown),
     )
-    return Router(app, http_routes) if http_routes else app
+    return mount_api(app, routers, settings or Settings()) if routers else app
 
 
 def serve(app: Any, settings: Settings) -> None:

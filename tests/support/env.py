@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from shared.settings import Settings
+from tests.support.oidc import oidc_env
 
 
 def service_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -14,6 +15,6 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "MONGODB_URL": settings.mongodb_url,
         "MONGODB_DATABASE": settings.mongodb_database, "TOPIC_PREFIX": settings.topic_prefix,
         "CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix, "OUTBOX_SWEEP_SECONDS": str(settings.outbox_sweep_seconds),
-        "PYTHONUNBUFFERED": "1", **extra,
+        "PYTHONUNBUFFERED": "1", **oidc_env(), **extra,
     })
     return env

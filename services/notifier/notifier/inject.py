@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from faststream.asgi import AsgiFastStream
+from typing import Any
+
 from faststream.kafka import KafkaBroker
 
 from notifier.adapters.inbound.http import deliveries_routes
@@ -15,13 +16,13 @@ from notifier.ports.sender import MailSender
 from notifier.ports.store import NotifierStore
 from notifier.service import Links, NotifierService
 from notifier.settings import NotifierSettings
+from shared.auth import Auth
 from shared.contract import catalog
 from shared.contract.notification import NotificationEnvelope
 from shared.directory import load_directory
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
-from shared.runtime.http import Router
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Topics
 
@@ -54,7 +55,7 @@ def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierSto
     return service, dispatcher
 
 
-def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> AsgiFastStream | Router:
+def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Any:
     """The notifier app for `settings` on MongoDB and SMTP."""
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
@@ -68,7 +69,8 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Asgi
 
     # SMTP is not a health check: while it is down the notifier keeps accepting work and retries.
     # The relay starts first (a crash's leftovers) and stops last, after the dispatcher's outcomes.
-    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=deliveries_routes(store),
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, settings=settings,
+                      routers=[deliveries_routes(store, Auth.from_settings(settings))],
                       on_startup=[prepare], background=[relay, dispatcher.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 

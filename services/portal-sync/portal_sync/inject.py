@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
-from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 
 from portal_sync.adapters.inbound.http import portal_routes
@@ -17,10 +18,10 @@ from portal_sync.settings import PortalSyncSettings
 from shared.contract import catalog
 from shared.contract.envelope import CloudEvent
 from shared.contract.portal import PortalCaseStatusEnvelope
+from shared.auth import Auth
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
-from shared.runtime.http import Router
 from shared.runtime.inbound import dead_letter_headers
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
@@ -55,7 +56,7 @@ def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
     return service
 
 
-def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> AsgiFastStream | Router:
+def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> Any:
     """The portal-sync app for `settings` on MongoDB."""
     broker = broker or create_broker(settings)
     known = known_statuses()
@@ -73,8 +74,8 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> As
             log.warning("mapping.not_active", configured=mapping.version, active=active.mapping_version,
                         hint="run python -m portal_sync.rebuild to apply the configured mapping")
 
-    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics))
-    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes,
+    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics), Auth.from_settings(settings))
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
                       on_startup=[prepare], background=[relay], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 

@@ -17,6 +17,7 @@ from routing.settings import RoutingSettings
 from shared.contract import catalog
 from shared.contract.catalog import CommandRejectedEnvelope
 from shared.directory import Directory, load_directory
+from shared.auth import Auth
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
@@ -73,8 +74,8 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
         await store.ensure_indexes()
         await put_file_rules_in_force(store, directory, settings.routing_rules_file)
 
-    routes = read_routes(store, rules, directory)
-    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes,
+    routes = read_routes(store, rules, directory, Auth.from_settings(settings))
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
                       on_startup=[prepare], background=[relay], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 

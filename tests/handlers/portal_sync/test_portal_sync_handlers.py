@@ -1,23 +1,18 @@
-"""portal-sync's subscriber on FastStream's in-memory broker, with an in-memory store; and its HTTP routes."""
+"""portal-sync's subscriber on FastStream's in-memory broker, with an in-memory store (HTTP: tests/handlers/test_http_portal.py)."""
 
 from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from portal_sync.adapters.inbound.http import portal_routes
 from portal_sync.adapters.outbound.lifecycles import known_statuses
 from portal_sync.core import DEFAULT_MAPPING
 from portal_sync.inject import register
-from portal_sync.messages import CustomerMessages
 from portal_sync.ports.store import Generation
 from shared.contract.envelope import CloudEvent
-from shared.runtime.http import Router
-from shared.runtime.outbox import Publisher
 from shared.settings import Settings
 from tests.handlers.portal_sync.memory_store import MemoryProjectionStore
 from tests.support.capture import as_bytes, capture
@@ -115,91 +110,6 @@ async def test_records_are_keyed_by_case_id(settings, store):
     async with TestKafkaBroker(broker) as test_broker:
         await send(test_broker, settings, opened("O-1", "order"))
     assert keys == [b"O-1"]
-
-
-@pytest.fixture
-async def http(harness, settings, store):
-    broker, seen = harness
-
-    async def not_found(scope, receive, send):
-        await send({"type": "http.response.start", "status": 404, "headers": []})
-        await send({"type": "http.response.body", "body": b"inner"})
-
-    routes = Router(not_found, portal_routes(store, CustomerMessages(store, Publisher(broker), settings.topics)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=routes), base_url="http://portal") as client:
-        yield client, broker, seen
-
-
-async def test_http_one_case_and_an_accounts_cases(http, settings):
-    client, broker, _ = http
-    await send(broker, settings, opened("CL-7", "claim", account_id="ACC-7"))
-    await send(broker, settings, opened("Q-7", "quotation", account_id="ACC-7"))
-    await send(broker, settings, opened("Q-8", "quotation", account_id="ACC-8"))
-    one = await client.get("/cases/CL-7")
-    assert one.status_code == 200 and one.json()["portal_status"] == "In Progress"
-    listed = (await client.get("/accounts/ACC-7/cases")).json()
-    assert {c["case_id"] for c in listed["cases"]} == {"CL-7", "Q-7"}
-    assert (await client.get("/cases/NOPE")).status_code == 404
-    assert (await client.get("/health")).text == "inner"  # everything else is the FastStream app's
-
-
-async def test_http_an_accounts_cases_are_listed_most_recently_changed_first(http, settings):
-    from datetime import timedelta
-
-    client, broker, _ = http
-    first = opened("Q-10", "quotation", account_id="ACC-10")
-    later = opened("Q-11", "quotation", account_id="ACC-10")  # half a second later: ISO text sorts it first
-    await send(broker, settings, first)
-    await send(broker, settings, later.model_copy(update={"time": first.time + timedelta(milliseconds=500)}))
-    listed = (await client.get("/accounts/ACC-10/cases")).json()
-    assert [c["case_id"] for c in listed["cases"]] == ["Q-11", "Q-10"]
-
-
-async def test_http_customer_message_becomes_a_command_for_intake(http, settings):
-    client, broker, seen = http
-    await send(broker, settings, opened("CR-1", "change_request"))
-    reply = await client.post("/cases/CR-1/messages", json={"message": "Fine", "customer_id": "cust.ola",
-                                                            "message_id": "m-1"})
-    assert reply.status_code == 202
-    (cmd,) = seen["commands"]
-    assert cmd["type"] == "case.add_customer_message" and cmd["subject"] == "CR-1"
-    assert cmd["data"] == {"actor": {"id": "cust.ola", "roles": ["customer"]}, "message": "Fine"}
-    assert cmd["id"] == reply.json()["command_id"]
-    again = await client.post("/cases/CR-1/messages", json={"message": "Fine", "customer_id": "cust.ola",
-                                                            "message_id": "m-1"})
-    assert again.json()["command_id"] == cmd["id"]  # a retried post is the same command; intake dedupes it
-
-
-async def test_http_the_same_message_id_on_two_cases_is_two_commands(http, settings):
-    client, broker, seen = http
-    for case_id in ("CR-5", "CR-6"):
-        await send(broker, settings, opened(case_id, "change_request"))
-        reply = await client.post(f"/cases/{case_id}/messages", json={"message": "Hi", "customer_id": "c",
-                                                                       "message_id": "1"})
-        assert reply.status_code == 202
-    assert [c["subject"] for c in seen["commands"]] == ["CR-5", "CR-6"]
-    assert len({c["id"] for c in seen["commands"]}) == 2  # else intake would take the second for the first
-
-
-@pytest.mark.parametrize(("body", "status"), [
-    ({"message": "", "customer_id": "c"}, 400), ({"message": "hi"}, 400), (b"{", 400),
-    ({"message": "hi", "customer_id": "c", "admin": True}, 400)])
-async def test_http_bad_messages_are_refused_with_a_reason(http, settings, body, status):
-    client, broker, seen = http
-    await send(broker, settings, opened("CR-2", "change_request"))
-    reply = await (client.post("/cases/CR-2/messages", content=body) if isinstance(body, bytes)
-                   else client.post("/cases/CR-2/messages", json=body))
-    assert reply.status_code == status and reply.json()["error"] and seen["commands"] == []
-
-
-async def test_http_messages_only_for_open_cases_the_portal_shows(http, settings):
-    client, broker, seen = http
-    for event in [opened("CR-3", "change_request"), *closing("CR-3", "change_request", "new", 2)]:
-        await send(broker, settings, event)
-    assert (await client.post("/cases/CR-3/messages", json={"message": "?", "customer_id": "c"})).status_code == 409
-    assert (await client.post("/cases/NONE/messages", json={"message": "?", "customer_id": "c"})).status_code == 404
-    assert (await client.get("/cases/CR-3/messages")).status_code == 405
-    assert seen["commands"] == []
 
 
 async def test_the_service_follows_a_switch_to_a_new_generation_and_its_mapping(harness, settings, store):

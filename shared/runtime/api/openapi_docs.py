@@ -1,0 +1,65 @@
+"""Writes each service's OpenAPI document into docs/openapi/ (`make openapi`); `--check` fails when one is stale."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.runtime.api.app import api_app
+from shared.runtime.asyncapi_docs import _exists
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "openapi"
+# service name -> "module:function" returning the service's FastAPI routers without any I/O
+SERVICES = {
+    "approval": "approval.inject:document_routers",
+    "routing": "routing.adapters.inbound.http:document",
+    "portal-sync": "portal_sync.adapters.inbound.http:document",
+    "notifier": "notifier.adapters.inbound.http:document",
+}
+
+
+def spec(service: str) -> dict[str, Any]:
+    """The OpenAPI document of one service's HTTP API."""
+    module, func = SERVICES[service].split(":")
+    routers = getattr(importlib.import_module(module), func)()
+    return api_app(f"case-backbone {service}", routers,
+                   description=f"The HTTP API of the {service} service. Every operation but the probes "
+                               "(/livez, /readyz, /health) needs a bearer token from the OIDC issuer.").openapi()
+
+
+def render(service: str) -> str:
+    """The document as the committed file holds it."""
+    return json.dumps(spec(service), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def documented_services() -> list[str]:
+    """The services whose routers can be built for the document."""
+    return [s for s, target in SERVICES.items() if _has(target)]
+
+
+def _has(target: str) -> bool:
+    module, func = target.split(":")
+    return _exists(module) and hasattr(importlib.import_module(module), func)
+
+
+def main() -> int:
+    """Write every service's document; with --check, fail if one is out of date instead."""
+    check = "--check" in sys.argv
+    stale = []
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for service in documented_services():
+        path, text = DOCS / f"{service}.json", render(service)
+        if check and (not path.exists() or path.read_text() != text):
+            stale.append(path.name)
+        elif not check:
+            path.write_text(text)
+    if stale:
+        print(f"out of date: {', '.join(stale)} (run `make openapi`)")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
