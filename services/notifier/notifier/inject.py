@@ -41,7 +41,8 @@ def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierSto
     subs = load_subscriptions(settings.subscriptions_file, renderer.names())
     dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings))
     service = NotifierService(store, publisher, topics, subs, renderer, load_directory(),
-                              Links(settings.case_links, settings.mail_domain), wake=dispatcher.wake)
+                              Links(settings.case_links, settings.mail_domain, settings.approval_links),
+                              wake=dispatcher.wake)
     subscribe(broker, topics.case_events, settings.group_id, service.handle,
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")

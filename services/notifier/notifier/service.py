@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from notifier.core.approval import APPROVAL_TYPES
 from notifier.core.casefile import CaseFile, apply
 from notifier.core.delivery import Delivery, Mail, delivery_id, message_id
+from notifier.core.links import LINKED_TYPES, approval_link_for
 from notifier.core.recipients import Planned, plan
 from notifier.core.render import Renderer, case_link
 from notifier.core.subscriptions import Subscriptions
@@ -36,6 +37,7 @@ class Links:
 
     case_base: str
     mail_domain: str
+    approval_base: str | None = None  # where approvers decide: `<approval_base>/approvals/<token>` (default case_base)
 
 
 class NotifierService:
@@ -93,21 +95,30 @@ class NotifierService:
                             recipient=p.recipient, role=p.role, template=p.template, created_at=now,
                             next_attempt_at=now)
         person = self._directory.get(p.recipient)
+        link = reason = None
+        if event.type in LINKED_TYPES:  # built from the token and our setting; an event's URL is never mailed
+            link = approval_link_for(data, file.case_id, p.recipient, self._links.approval_base or self._links.case_base)
+            if link is None:
+                reason = (f"the {event.type} event has no well-formed approval link token for {p.recipient} "
+                          f"on case {file.case_id}")
         if person is None or not person.email:
             reason = f"{p.recipient} has no e-mail address in the people directory"
+        if reason is not None:
             delivery = delivery.model_copy(update={"state": "skipped", "reason": reason, "finished_at": now})
             entries = skipped_entries(self._topics, delivery, event, now)
             self._log.warning("notification.skipped", recipient=p.recipient, reason=reason, delivery_id=did)
             if await self._store.add_delivery(delivery, entries):
                 await flush(did, entries, self._publisher, self._store)
             return
-        delivery.mail = self._render(event, data, file, p, person, did)
+        delivery.mail = self._render(event, data, file, p, person, did, link)
         await self._store.add_delivery(delivery, [])
 
     def _render(self, event: CloudEvent, data: dict[str, Any], file: CaseFile, p: Planned, person: Any,
-                did: str) -> Mail:
+                did: str, approval_url: str | None) -> Mail:
         case_url = case_link(self._links.case_base, file.case_id)
-        link = data.get("link") or case_url  # approval events carry the link where the approver decides
+        link = approval_url or case_url
+        # The templates see the event's data without any URL of its own: only links we built are mailed.
+        data = {k: v for k, v in data.items() if k not in ("link", "token")}
         context = {"person": person.model_dump(), "case": file.model_dump(), "data": data, "event_type": event.type,
                    "role": p.role, "link": link, "case_link": case_url}
         rendered = self._renderer.render(p.template, context)

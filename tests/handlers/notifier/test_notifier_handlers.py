@@ -12,13 +12,23 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from notifier.inject import register
 from notifier.ports.sender import SendError, Unreachable
 from notifier.settings import NotifierSettings
+from shared.links import LinkClaim, encode_body
 from shared.contract.envelope import now_utc
 from shared.contract.notification import NotificationFailed, NotificationSent, NotificationSkipped
 from tests.handlers.notifier.memory_store import FakeSender, MemoryNotifierStore
 from tests.support.capture import capture
 
 CASE = "CSR-H1"
-LINK = "https://approvals.example.com/approvals/tok-1"
+APPROVALS = "https://approvals.example.com"
+
+
+def token_for(person: str, case_id: str = CASE) -> str:
+    """A well-formed token (the notifier cannot check signatures: it holds no secret)."""
+    return encode_body(LinkClaim(case_id, "ap-1", person, 4_000_000_000)) + "." + "S" * 24
+
+
+TOKEN = token_for("john")
+LINK = f"{APPROVALS}/approvals/{TOKEN}"
 
 
 def envelope(type_: str, data: dict, subject: str = CASE, id_: str | None = None) -> dict:
@@ -34,12 +44,13 @@ def case_event(type_: str, status: str, actor: str = "mary", version: int = 1, *
 OPENED = case_event("case.opened", "registration", case={
     "id": CASE, "subject": "Labels", "created_by": {"id": "mary", "roles": ["sales_rep"]}, "team": []})
 REQUESTED = envelope("approval.requested", {"case_id": CASE, "approval_id": "ap-1", "step": "pre_approval",
-                                            "approver": "john", "link": LINK, "token": "tok-1", "case_type": "csr"})
+                                            "approver": "john", "link": LINK, "token": TOKEN, "case_type": "csr"})
 
 
 @pytest.fixture
 def settings() -> NotifierSettings:
     return NotifierSettings(service_name="notifier", topic_prefix="h.", case_link_base="https://crm.example.com",
+                            approval_public_url=APPROVALS,
                             notify_max_attempts=3, notify_retry_base_seconds=0.001, notify_retry_max_seconds=0.001,
                             notify_lease_seconds=0.05)
 
@@ -215,3 +226,37 @@ async def test_a_case_id_in_the_data_that_differs_from_the_subject_files_under_t
     publish, dispatcher, store, sender, seen = harness
     await publish({**OPENED, "data": {**OPENED["data"], "case_id": "OTHER-1"}})
     assert store.files[CASE]["applied"] == [OPENED["id"]] and "OTHER-1" not in store.files
+
+
+async def test_a_forged_link_in_an_approval_event_is_never_mailed(harness):
+    publish, dispatcher, store, sender, seen = harness
+    await publish(OPENED)
+    await publish(envelope("approval.requested", {**REQUESTED["data"], "link": "https://evil.example/login"}))
+    await publish(envelope("approval.reminder", {**REQUESTED["data"], "due_at": "tomorrow",
+                                                 "link": f"https://evil.example/approvals/{TOKEN}"}))
+    escalated = token_for("peter")
+    await publish(envelope("approval.escalated", {**REQUESTED["data"], "escalated_to": "peter", "token": escalated,
+                                                  "link": "https://evil.example/x", "due_at": "today"}))
+    assert await dispatcher.run_once() == 3
+    for mail in sender.sent:
+        assert "evil.example" not in mail.text + mail.html
+    links = {m.to: m.link for m in sender.sent}
+    assert links == {"john@example.com": LINK, "peter@example.com": f"{APPROVALS}/approvals/{escalated}"}
+    assert sum(LINK in m.text and LINK in m.html for m in sender.sent) == 2
+
+
+async def test_an_approval_event_without_a_token_for_its_recipient_is_not_mailed(harness):
+    publish, dispatcher, store, sender, seen = harness
+    await publish(OPENED)
+    bad = [{"token": None, "link": "https://evil.example/login"},  # no token at all
+           {"token": "../../login?next=https://evil.example"},  # not a token
+           {"token": token_for("mallory")},  # names someone else
+           {"token": token_for("john", "OTHER-CASE")},  # another case
+           {"token": "é" * 30 + "." + "S" * 24}]
+    for fields in bad:
+        await publish(envelope("approval.requested", {**REQUESTED["data"], **fields}))
+    await dispatcher.run_once()
+    assert sender.sent == []
+    assert [t for t, _ in types(seen)] == ["notification.skipped"] * len(bad)
+    assert all("no well-formed approval link token" in o["data"]["reason"] for o in seen["outcomes"])
+
