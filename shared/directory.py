@@ -23,6 +23,12 @@ class Person(BaseModel):
     roles: list[str] = Field(default_factory=list, description="Roles held, as in `actor.roles`.")
     groups: list[str] = Field(default_factory=list, description="Teams/queues the person belongs to.")
     manager: str | None = Field(None, description="Person id of the manager (escalations, reassignments).")
+    account_id: str | None = Field(None, description="Set for a customer: the account they belong to (portal users).")
+
+    @property
+    def is_customer(self) -> bool:
+        """A customer's contact (has an account), not staff."""
+        return self.account_id is not None
 
 
 class Directory(BaseModel):
@@ -42,6 +48,15 @@ class Directory(BaseModel):
     def in_group(self, group: str) -> list[Person]:
         """Everyone in `group`."""
         return [p for p in self.people if group in p.groups]
+
+    def roles_of(self, person_id: str) -> list[str]:
+        """The roles the directory gives `person_id` (none for someone it does not know)."""
+        person = self.get(person_id)
+        return list(person.roles) if person else []
+
+    def upserted(self, person: Person) -> "Directory":
+        """A copy with `person` added or replaced (what a `person.upserted` event does to a directory copy)."""
+        return Directory(version=self.version, people=[p for p in self.people if p.id != person.id] + [person])
 
 
 @lru_cache(maxsize=4)

@@ -6,6 +6,9 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+COMMAND_TOPICS = ("case_commands", "approval_commands", "routing_commands")  # read via ingress topics
+
+
 class Topics(BaseModel):
     """Topic names; each can be renamed with env `TOPIC_<NAME>` (e.g. `TOPIC_CASE_EVENTS`)."""
 
@@ -16,10 +19,27 @@ class Topics(BaseModel):
     approval_events: str = Field("approval.events", description="Approval steps requested and decided.")
     portal_case_status: str = Field("portal.case-status", description="Compacted: one record per case for the portal.")
     notification_events: str = Field("notification.events", description="Outcome of each notification delivery.")
+    routing_commands: str = Field("routing.commands", description="Routing's own commands: rules.upsert, routing.handover.")
 
     def prefixed(self, prefix: str) -> "Topics":
         """The same topics under a prefix; tests use it to isolate themselves."""
         return Topics(**{name: f"{prefix}{value}" for name, value in self.model_dump().items()})
+
+    def ingress(self, kind: str) -> dict[str, str]:
+        """Ingress topic -> its one writing principal, for the command topic `kind` (e.g. `case_commands`).
+
+        A command topic is not written directly: each sending principal writes only `<topic>.<principal>`
+        (an ACL), so the consumer knows who sent a command from the topic it came on.
+        """
+        from shared.principals import load_principals
+
+        return load_principals().ingress(kind, getattr(self, kind))
+
+    def sent_by(self, principal: str) -> "Topics":
+        """These topics as `principal` writes them: each command topic is its own ingress topic of it."""
+        from shared.principals import ingress_topic
+
+        return self.model_copy(update={kind: ingress_topic(getattr(self, kind), principal) for kind in COMMAND_TOPICS})
 
     @staticmethod
     def dlq(topic: str) -> str:
@@ -69,6 +89,14 @@ class Settings(BaseSettings):
 
     service_name: str = Field("service", description="Name used in logs, client ids and CloudEvent `source`.")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated.")
+    # Client security of every Kafka client (shared/runtime/kafka_security.py turns them into client options).
+    kafka_security_protocol: str = Field("PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+    kafka_sasl_mechanism: str = Field("SCRAM-SHA-512", description="SASL mechanism (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN).")
+    kafka_sasl_username: str = Field("", description="This client's principal (SASL user name).")
+    kafka_sasl_password: str = Field("", description="This client's SASL password.")
+    kafka_ssl_cafile: str | None = Field(None, description="CA bundle that signed the brokers' certificates (SSL, SASL_SSL).")
+    kafka_ssl_certfile: str | None = Field(None, description="Client certificate, for brokers that require one (mTLS).")
+    kafka_ssl_keyfile: str | None = Field(None, description="Key of the client certificate.")
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/?directConnection=true", description="MongoDB URL.")
     mongodb_database: str = Field("cases", description="Database prefix of this deployment; each service owns `<prefix>_<service>`.")
     http_host: str = Field("127.0.0.1", description="Host the health/read-model HTTP server binds to.")
@@ -96,6 +124,7 @@ class Settings(BaseSettings):
     topic_approval_events: str | None = None
     topic_portal_case_status: str | None = None
     topic_notification_events: str | None = None
+    topic_routing_commands: str | None = None
     topic_prefix: str = Field("", description="Prefix put before every topic name (isolation of tests or tenants).")
 
     @property

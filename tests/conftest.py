@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.runtime.acls import acls, create_acls
 from shared.runtime.create_topics import ensure_topics, topic_specs
 from shared.settings import Settings, Topics
+from tests.support import credentials
 from tests.support.env import service_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Stack:
-    """Addresses of the servers the tests use."""
+    """Addresses of the servers the tests use; `users`: the Kafka principals' passwords (empty: no SASL)."""
 
     kafka: str
     mongodb: str
+    users: dict[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +43,14 @@ def stack() -> Iterator[Stack]:
         try:
             from servers import Kafka, MongoWire  # deploy/local, on pytest's pythonpath
 
-            if not kafka_url:
+            if not kafka_url:  # SASL/SCRAM with ACLs, like the local stack: every test client is a principal
                 started.append(Kafka(Path(tmp) / "kafka", log_file=Path(tmp) / "kafka.log").start())
                 kafka_url = started[-1].bootstrap
+                credentials.USERS.update(started[-1].users)
             if not mongo_url:
                 started.append(MongoWire(Path(tmp) / "store", log_file=Path(tmp) / "store.log").start())
                 mongo_url = started[-1].url
-            yield Stack(kafka=kafka_url, mongodb=mongo_url)
+            yield Stack(kafka=kafka_url, mongodb=mongo_url, users=dict(credentials.USERS))
         finally:
             for server in reversed(started):
                 server.stop()
@@ -58,7 +62,7 @@ def unique(prefix: str) -> str:
 
 
 async def _delete_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **credentials.options())
     await admin.start()
     try:
         await admin.delete_topics(names)
@@ -68,13 +72,18 @@ async def _delete_topics(bootstrap: str, names: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def settings(stack: Stack) -> Iterator[Settings]:
-    """Settings with this module's own topics (created, then deleted), database and consumer group."""
+    """Settings with this module's own topics (created, then deleted), ACLs, database and consumer group.
+
+    In-process clients of these settings connect as the admin; service processes as their own principal.
+    """
     prefix = unique("t") + "."
     s = Settings(service_name="intake", kafka_bootstrap_servers=stack.kafka, mongodb_url=stack.mongodb,
                  mongodb_database=unique("db_"), topic_prefix=prefix, consumer_group_prefix=unique("g-") + "-",
-                 outbox_sweep_seconds=0.5)
+                 outbox_sweep_seconds=0.5, **credentials.settings_fields())
     specs = topic_specs(s.topics)
-    asyncio.run(ensure_topics(stack.kafka, specs))
+    asyncio.run(ensure_topics(stack.kafka, specs, security=credentials.options()))
+    if stack.users:
+        asyncio.run(create_acls(stack.kafka, acls(s.topics, s.consumer_group_prefix), credentials.options()))
     yield s
     asyncio.run(_delete_topics(stack.kafka, [spec.name for spec in specs]))
     from pymongo import MongoClient

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from processes import free_port, port_is_free, wait_until
-from servers import Kafka, Quorum, random_cluster_id
+from servers import Kafka, Quorum, admin_security, load_users, random_cluster_id
 
 
 class KafkaCluster:
@@ -18,16 +18,23 @@ class KafkaCluster:
     def __init__(self, root: Path, size: int = 3, log_dir: Path | None = None) -> None:
         self.root, self.size, self.log_dir = Path(root), size, log_dir
         self.nodes: list[Kafka] = []
+        self.users: dict[str, str] = {}
 
     @property
     def bootstrap(self) -> str:
         """Bootstrap servers for clients: every node, so any one of them may be down."""
         return ",".join(node.bootstrap for node in self.nodes)
 
+    @property
+    def admin_security(self) -> dict:
+        """aiokafka client options of the super user."""
+        return admin_security(self.users)
+
     def _quorum(self) -> Quorum:
         """The last run's quorum when its ports are all free again, else a new one on new, empty data."""
         saved = self.root / "cluster.json"
-        if saved.exists():
+        self.users, added = load_users(self.root)  # one set of SCRAM users for every node
+        if saved.exists() and not added:
             data = json.loads(saved.read_text())
             ports = {int(node): (p[0], p[1]) for node, p in data["ports"].items()}
             if len(ports) == self.size and all(port_is_free(p) for pair in ports.values() for p in pair):
@@ -44,7 +51,7 @@ class KafkaCluster:
     def start(self, timeout: float = 180) -> "KafkaCluster":
         """Start every node at once (a quorum needs a majority up), then wait until all brokers are registered."""
         quorum = self._quorum()
-        self.nodes = [Kafka(self.root / f"node-{node}", self._log(node), node, quorum)
+        self.nodes = [Kafka(self.root / f"node-{node}", self._log(node), node, quorum, self.users)
                       for node in sorted(quorum.ports)]
         try:
             for node in self.nodes:
@@ -62,7 +69,7 @@ class KafkaCluster:
 
     def complete(self) -> bool:
         """True when the metadata lists every node as a broker."""
-        return asyncio.run(_broker_count(self.bootstrap)) == self.size
+        return asyncio.run(_broker_count(self.bootstrap, self.admin_security)) == self.size
 
     def stop(self) -> None:
         """Stop every node by its PID, all at once: one by one, the last would wait for a quorum that is gone."""
@@ -73,10 +80,10 @@ class KafkaCluster:
             thread.join()
 
 
-async def _broker_count(bootstrap: str) -> int:
+async def _broker_count(bootstrap: str, security: dict) -> int:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, **security)
     try:
         await admin.start()
         return len((await admin.describe_cluster())["brokers"])

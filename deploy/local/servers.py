@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -41,6 +43,42 @@ class Quorum:
         return ",".join(f"{node}@127.0.0.1:{ports[1]}" for node, ports in sorted(self.ports.items()))
 
 
+ADMIN = "admin"  # the launcher's super user: creates topics and ACLs; every other principal gets only its ACLs
+MECHANISM = "SCRAM-SHA-512"
+
+
+def principal_names() -> list[str]:
+    """Every SCRAM user of the local stack: the admin, each service and each sending or reading system."""
+    from shared.principals import load_principals
+    from shared.runtime.acls import EXTERNAL_READS, SERVICES
+
+    return list(dict.fromkeys([ADMIN, *SERVICES, *load_principals().senders, *EXTERNAL_READS]))
+
+
+def load_users(root: Path) -> tuple[dict[str, str], bool]:
+    """The stack's principals and passwords from `root/users.json` (0600), made once per stack and kept with its data.
+
+    Also True when users were added: SCRAM users are written into the data at format time, so the data
+    must be formatted anew (a stack from before SASL, or a new principal).
+    """
+    saved = root / "users.json"
+    users = json.loads(saved.read_text()) if saved.exists() else {}
+    missing = [name for name in principal_names() if name not in users]
+    if missing:
+        users.update({name: secrets.token_hex(16) for name in missing})
+        root.mkdir(parents=True, exist_ok=True)
+        saved.touch(mode=0o600)
+        os.chmod(saved, 0o600)
+        saved.write_text(json.dumps(users))
+    return users, bool(missing)
+
+
+def admin_security(users: dict[str, str]) -> dict:
+    """aiokafka client options of the super user."""
+    return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": MECHANISM,
+            "sasl_plain_username": ADMIN, "sasl_plain_password": users[ADMIN]}
+
+
 def random_cluster_id() -> str:
     """A new KRaft cluster id (StorageTool random-uuid)."""
     ensure_kafka_jars()
@@ -60,8 +98,9 @@ class Kafka:
     """
 
     def __init__(self, root: Path, log_file: Path | None = None, node_id: int = 1,
-                 quorum: Quorum | None = None) -> None:
+                 quorum: Quorum | None = None, users: dict[str, str] | None = None) -> None:
         self.root, self.log_file, self.node_id, self.quorum = root, log_file, node_id, quorum
+        self._users = users  # a cluster's nodes share one set; a lone node keeps its own under root
         self.port = self.controller_port = 0
         self.child: Child | None = None
         self.label = f"kafka-{node_id}" if quorum else "kafka"
@@ -70,6 +109,20 @@ class Kafka:
     def bootstrap(self) -> str:
         """Bootstrap servers for clients."""
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def users(self) -> dict[str, str]:
+        """SCRAM users (principal -> password) of this broker."""
+        if self._users is None:
+            self._users, added = load_users(self.root)
+            if added:  # formatted without them: format again
+                shutil.rmtree(self.root / "data", ignore_errors=True)
+        return self._users
+
+    @property
+    def admin_security(self) -> dict:
+        """aiokafka client options of the super user."""
+        return admin_security(self.users)
 
     def _java(self, main: str, *args: str) -> list[str]:
         # Three nodes on a small machine: a smaller heap each.
@@ -105,10 +158,10 @@ class Kafka:
             "process.roles=broker,controller",
             f"node.id={self.node_id}",
             quorum,
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            f"listeners=BROKER://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=BROKER://127.0.0.1:{self.port}",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            *self._security_config(),
             f"log.dirs={self.root / 'data'}",
             f"offsets.topic.replication.factor={replicas}",
             "offsets.topic.num.partitions=6",
@@ -128,9 +181,39 @@ class Kafka:
         ]))
         return config
 
+    def _security_config(self) -> list[str]:
+        """SASL on both listeners, ACLs enforced; only the admin is a super user.
+
+        Clients and brokers use SCRAM-SHA-512 (users written at format time). The controller listener uses
+        PLAIN with a static admin entry: KRaft controllers cannot read SCRAM credentials from the metadata
+        they serve, and a PLAINTEXT controller would let anyone on loopback in as ANONYMOUS.
+        """
+        password = self.users[ADMIN]
+        scram = f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{ADMIN}" password="{password}";'
+        plain = (f'org.apache.kafka.common.security.plain.PlainLoginModule required username="{ADMIN}" '
+                 f'password="{password}" user_{ADMIN}="{password}";')
+        return [
+            "listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "inter.broker.listener.name=BROKER",
+            f"sasl.mechanism.inter.broker.protocol={MECHANISM}",
+            "sasl.mechanism.controller.protocol=PLAIN",
+            f"listener.name.broker.sasl.enabled.mechanisms={MECHANISM}",
+            f"listener.name.broker.scram-sha-512.sasl.jaas.config={scram}",
+            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+            f"listener.name.controller.plain.sasl.jaas.config={plain}",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            f"super.users=User:{ADMIN}",
+        ]
+
+    def _scram_flags(self) -> list[str]:
+        return [flag for name, password in self.users.items()
+                for flag in ("--add-scram", f"{MECHANISM}=[name={name},password={password}]")]
+
     def launch(self) -> "Kafka":
         """Format storage if needed and start the process, without waiting (a cluster's nodes start together)."""
         ensure_kafka_jars()
+        self.users  # noqa: B018  # before the ports: new users mean new data
         fresh = self._choose_ports()
         config = self._write_config()
         if fresh:
@@ -138,7 +221,7 @@ class Kafka:
             # Static voters need no quorum flag; a lone node formats itself as a one-voter dynamic quorum.
             flags = [] if self.quorum else ["--standalone"]
             subprocess.run(self._java("kafka.tools.StorageTool", "format", *flags, "-t", cluster_id,
-                                      "-c", str(config)), check=True, capture_output=True)
+                                      "-c", str(config), *self._scram_flags()), check=True, capture_output=True)
         self.child = Child(self.label, self._java("kafka.Kafka", str(config)), log_file=self.log_file).start()
         return self
 
@@ -153,7 +236,7 @@ class Kafka:
 
     def healthy(self) -> bool:
         """Health check: an admin client lists topics."""
-        return asyncio.run(_kafka_lists_topics(self.bootstrap))
+        return asyncio.run(_kafka_lists_topics(self.bootstrap, self.admin_security))
 
     def stop(self) -> None:
         """Stop the broker by its PID."""
@@ -170,10 +253,10 @@ class Kafka:
         return bool(self.child and self.child.alive())
 
 
-async def _kafka_lists_topics(bootstrap: str) -> bool:
+async def _kafka_lists_topics(bootstrap: str, security: dict) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, **security)
     try:
         await admin.start()
         await admin.list_topics()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
@@ -29,6 +29,7 @@ from shared.runtime.partitions import Cursor, Stop, partition_of, plan
 from shared.settings import Limits, Topics
 
 Handler = Callable[[CloudEvent], Awaitable[str]]
+IngressHandler = Callable[[CloudEvent, str], Awaitable[str]]  # also given the principal that wrote the topic
 MalformedHandler = Callable[[Malformed], Awaitable[None]]
 MAX_FAILURES = 5  # then a record that keeps failing is dead-lettered so the partition moves on
 # The store or the broker being unreachable is not the record's fault: such failures pause the
@@ -73,9 +74,10 @@ def _where(rec: Any) -> Where:
 class _RecordHandler:
     """Handles one record: parse, refuse or dead-letter bad input, call the handler, count failures."""
 
-    def __init__(self, broker: KafkaBroker, handle: Handler, on_malformed: MalformedHandler | None, *,
-                 limits: Limits | None = None, commands: bool = False) -> None:
+    def __init__(self, broker: KafkaBroker, handle: Handler | IngressHandler, on_malformed: MalformedHandler | None, *,
+                 limits: Limits | None = None, commands: bool = False, ingress: Mapping[str, str] | None = None) -> None:
         self._broker, self._handle, self._on_malformed = broker, handle, on_malformed
+        self._ingress = ingress  # topic -> the one principal the ACLs let write it
         self._limits, self._commands = limits or Limits(), commands
         self._failures: dict[Where, int] = {}  # failures that count towards the dead letter
         self._tries: dict[Where, int] = {}  # every failed try, outages included: the pause grows with it
@@ -102,7 +104,7 @@ class _RecordHandler:
             log = log.bind(case_id=event.subject, message_id=event.id, type=event.type,
                            correlation_id=event.correlationid or event.id)
         try:
-            outcome = await (self._malformed(rec, event, log) if isinstance(event, Malformed) else self._handle(event))
+            outcome = await (self._malformed(rec, event, log) if isinstance(event, Malformed) else self._call(rec, event))
         except DeadLetterFailed:
             raise
         except OUTAGES:
@@ -121,6 +123,11 @@ class _RecordHandler:
         self._forget(where)
         if not isinstance(event, Malformed):  # a malformed record logged its own outcome
             log.info("message.handled", outcome=outcome)
+
+    def _call(self, rec: Any, event: CloudEvent) -> Awaitable[str]:
+        if self._ingress is None:
+            return self._handle(event)  # type: ignore[call-arg]
+        return self._handle(event, self._ingress[rec.topic])  # type: ignore[call-arg]
 
     async def _malformed(self, rec: Any, bad: Malformed, log: Any) -> str:
         if bad.rejectable and self._on_malformed is not None:
@@ -209,22 +216,26 @@ def fetch_sizes(limits: Limits) -> dict[str, int]:
             "fetch_max_bytes": max(limits.broker_bytes, FETCH_MAX_BYTES)}
 
 
-def subscribe(broker: KafkaBroker, topic: str, group_id: str, handle: Handler,
+def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str, handle: Handler | IngressHandler,
               on_malformed: MalformedHandler | None = None, *, limits: Limits | None = None,
               commands: bool | None = None, schema: Any = bytes, description: str | None = None) -> None:
     """Consume `topic` at least once within `limits`; `schema` (the accepted envelopes) only documents it in AsyncAPI.
 
     `commands`: a command topic, where `command_bytes` and the case-id rules apply too (by default, a topic
-    whose bad records are refused through `on_malformed`).
+    whose bad records are refused through `on_malformed`). `topic` may be ingress topics (`Topics.ingress`:
+    topic -> the principal that alone may write it); then `handle(event, principal)` is told the sender.
     """
     is_commands = on_malformed is not None if commands is None else commands
-    handle_batch = _BatchHandler(_RecordHandler(broker, handle, on_malformed, limits=limits, commands=is_commands))
+    ingress = dict(topic) if isinstance(topic, Mapping) else None
+    names = list(ingress) if ingress is not None else [topic]
+    handle_batch = _BatchHandler(_RecordHandler(broker, handle, on_malformed, limits=limits, commands=is_commands,
+                                                ingress=ingress))
 
     async def consume(body: Any, msg: KafkaMessage) -> None:  # noqa: ARG001 (body is documentation)
         await handle_batch(list(msg.raw_message), Cursor(msg.consumer))
 
     consume.__annotations__ = {"body": SkipValidation[list[schema]], "msg": KafkaMessage, "return": None}
     # MANUAL: we commit per partition ourselves (FastStream's NACK would rewind every partition of the batch).
-    broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL,
-                      batch=True, max_records=MAX_RECORDS, parser=_readable_headers, decoder=_raw, title=topic,
+    broker.subscriber(*names, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL,
+                      batch=True, max_records=MAX_RECORDS, parser=_readable_headers, decoder=_raw, title=",".join(names),
                       description=description, **fetch_sizes(limits or Limits()))(consume)

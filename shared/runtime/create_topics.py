@@ -10,7 +10,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
-from shared.settings import Limits, Settings, Topics
+from shared.runtime.kafka_security import settings_options
+from shared.settings import COMMAND_TOPICS, Limits, Settings, Topics
 
 HOT_PARTITIONS = 12
 COLD_PARTITIONS = 3
@@ -36,16 +37,27 @@ def common_configs(limits: Limits, min_insync_replicas: int) -> dict[str, str]:
     return {MAX_MESSAGE_BYTES: str(limits.broker_bytes), "min.insync.replicas": str(min_insync_replicas)}
 
 
+def topic_names(topics: Topics) -> list[str]:
+    """Every topic of the contract: a command topic is its ingress topics, one per sending principal."""
+    names = []
+    for kind, name in topics.model_dump().items():
+        names.extend(topics.ingress(kind) if kind in COMMAND_TOPICS else [name])
+    return names
+
+
 def topic_specs(topics: Topics) -> list[TopicSpec]:
     """Every topic of the contract plus its dead-letter topic."""
-    hot = {topics.case_commands, topics.case_events, topics.approval_commands, topics.approval_events}
+    # The staff and customer ingress topics carry most commands; other senders' ingress topics are cold.
+    hot = {topics.case_events, topics.approval_events, *(
+        name for kind in ("case_commands", "approval_commands") for name, principal in topics.ingress(kind).items()
+        if principal in ("crm", "portal", "approval"))}
     configs = {
         topics.portal_case_status: {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
         # The case event log is kept for ever: projections (portal-sync) are rebuilt from its beginning.
         topics.case_events: {"retention.ms": "-1"},
     }
     specs = []
-    for name in topics.model_dump().values():
+    for name in topic_names(topics):
         partitions = HOT_PARTITIONS if name in hot else COLD_PARTITIONS
         specs.append(TopicSpec(name, partitions, configs.get(name, {})))
         specs.append(TopicSpec(Topics.dlq(name), COLD_PARTITIONS))
@@ -53,7 +65,8 @@ def topic_specs(topics: Topics) -> list[TopicSpec]:
 
 
 async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replication: int = 1, *,
-                        min_insync_replicas: int = 1, limits: Limits | None = None) -> list[str]:
+                        min_insync_replicas: int = 1, limits: Limits | None = None,
+                        security: dict | None = None) -> list[str]:
     """Create the topics that do not exist yet; returns the names this call created.
 
     Each gets `common_configs` (a spec's own configs win). A topic that exists keeps its configs,
@@ -63,7 +76,7 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], replicat
         raise ValueError(f"min.insync.replicas {min_insync_replicas} > replication factor {replication}: "
                          "no write with acks=all could ever succeed")
     common = common_configs(limits or Limits(), min_insync_replicas)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="create-topics")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="create-topics", **(security or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -125,7 +138,8 @@ async def _raise_size_limits(admin: AIOKafkaAdminClient, specs: list[TopicSpec],
 async def ensure_settings_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]:
     """`ensure_topics` with the replication, min.insync.replicas and limits of `settings`."""
     return await ensure_topics(settings.kafka_bootstrap_servers, specs, settings.topic_replication_factor,
-                               min_insync_replicas=settings.topic_min_insync_replicas, limits=settings.limits)
+                               min_insync_replicas=settings.topic_min_insync_replicas, limits=settings.limits,
+                               security=settings_options(settings))
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest_asyncio
 
+from shared.directory import load_directory
+from shared.principals import ingress_topic
 from shared.settings import Settings, Topics
 from tests.support.kafka_io import Producer, TopicReader, command
 
@@ -49,22 +51,46 @@ def opening(case_type: str, fields: dict | None = None, account_id: str = "ACC-1
             "description": "Details", "fields": fields or {}, **extra}
 
 
+def principal_for(actor_id: str) -> str:
+    """The principal that may speak for the actor: staff through `crm`, customers through `portal`, a system as itself."""
+    if actor_id.startswith("system:"):
+        return actor_id.removeprefix("system:")
+    person = load_directory().get(actor_id)
+    return "portal" if person is not None and person.is_customer else "crm"
+
+
 @dataclass
 class Wire:
-    """The module's producer and reader."""
+    """The module's producers (one per principal, made when first used) and reader."""
 
-    producer: Producer
     reader: TopicReader
     topics: Topics
+    bootstrap: str
+    producers: dict[str, Producer] = field(default_factory=dict)
+
+    async def send(self, principal: str, message: dict) -> None:
+        """Publish a command on the principal's own ingress topic, connected as that principal."""
+        if principal not in self.producers:
+            self.producers[principal] = await Producer(self.bootstrap, principal).__aenter__()
+        await self.producers[principal].send(ingress_topic(self.topics.case_commands, principal), message)
+
+    async def close(self) -> None:
+        """Stop every producer."""
+        for producer in self.producers.values():
+            await producer.__aexit__()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def wire(intake: object, settings: Settings, topics: Topics) -> AsyncIterator[Wire]:
-    """One producer and one reader (events + rejections) shared by the module's journeys."""
+    """Producers and one reader (events + rejections, read as `crm`) shared by the module's journeys."""
     bootstrap = settings.kafka_bootstrap_servers
-    async with Producer(bootstrap) as producer:
-        async with TopicReader(bootstrap, topics.case_events, topics.case_rejections) as reader:
-            yield Wire(producer, reader, topics)
+    async with TopicReader(bootstrap, topics.case_events, topics.case_rejections, principal="crm",
+                           group_prefix=settings.consumer_group_prefix) as reader:
+        wire = Wire(reader, topics, bootstrap)
+        try:
+            yield wire
+        finally:
+            await wire.close()
 
 
 def _decoded(records: list[Any]) -> list[dict]:
@@ -94,7 +120,7 @@ class Journey:
     async def _send(self, type_: str, actor: str | dict, data: dict[str, Any], expect: tuple[str, ...]) -> str:
         who = ACTORS[actor] if isinstance(actor, str) else actor
         cmd = command(type_, self.case_id, {"actor": who, **data})
-        await self.wire.producer.send(self.wire.topics.case_commands, cmd)
+        await self.wire.send(principal_for(who["id"]), cmd)
 
         def done(records: list[Any]) -> bool:
             caused = [d for d in _decoded(records) if d.get("causationid") == cmd["id"]]

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from tests.support import credentials
+
 
 def command(type_: str, subject: str, data: dict[str, Any], *, id_: str | None = None, **extra: Any) -> dict:
     """A CloudEvent command as a third-party client would write it."""
@@ -20,10 +22,12 @@ def command(type_: str, subject: str, data: dict[str, Any], *, id_: str | None =
 
 
 class Producer:
-    """A plain aiokafka producer keyed by case id."""
+    """A plain aiokafka producer keyed by case id, connected as `principal` (e.g. `crm`, `portal`)."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    def __init__(self, bootstrap: str, principal: str = credentials.ADMIN) -> None:
+        self.principal = principal
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
+                                          **credentials.options(principal))
 
     async def __aenter__(self) -> "Producer":
         await self._producer.start()
@@ -43,10 +47,11 @@ class Producer:
 class TopicReader:
     """Reads topics from the beginning with its own group; collects every record seen."""
 
-    def __init__(self, bootstrap: str, *topics: str) -> None:
+    def __init__(self, bootstrap: str, *topics: str, principal: str = credentials.ADMIN, group_prefix: str = "") -> None:
+        # A group under the principal's name: external principals may only use their own (ACL, prefixed).
         self._consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=bootstrap, group_id=f"probe-{uuid.uuid4().hex[:8]}",
-            auto_offset_reset="earliest", enable_auto_commit=False)
+            *topics, bootstrap_servers=bootstrap, group_id=f"{group_prefix}{principal}-probe-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest", enable_auto_commit=False, **credentials.options(principal))
         self.records: list[Any] = []
 
     async def __aenter__(self) -> "TopicReader":

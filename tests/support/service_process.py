@@ -7,6 +7,8 @@ from pathlib import Path
 
 from processes import Child, free_port, http_ok, wait_until  # deploy/local
 
+from tests.support import credentials
+
 
 class ServiceProcess:
     """`python -m <module>` with an env; started healthy, stopped or killed by PID."""
@@ -24,7 +26,10 @@ class ServiceProcess:
     def start(self, timeout: float = 60) -> "ServiceProcess":
         """Start and wait for /readyz to answer 200."""
         self.port = free_port()
-        env = {**self.env, "HTTP_PORT": str(self.port), "SERVICE_NAME": self.module}
+        # The service's name as the stack runs it (`portal-sync`): its principal, and the consumer group its ACLs name.
+        name = self.module.replace("_", "-")
+        env = {**self.env, **credentials.env(credentials.principal_of_service(name)), "HTTP_PORT": str(self.port),
+               "SERVICE_NAME": name}
         self.child = Child(self.module, [sys.executable, "-m", self.module], env=env, log_file=self.log_file)
         self.child.start()
         try:

@@ -24,15 +24,18 @@ def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: P
     topics = settings.topics
     service = IntakeService(store, Publisher(broker, settings.limits.record_bytes), topics, marks,
                             case_bytes=settings.limits.case_bytes)
-    subscribe(broker, topics.case_commands, settings.group_id, service.handle, service.refuse_malformed,
+    ingress = topics.ingress("case_commands")
+    subscribe(broker, ingress, settings.group_id, service.handle, service.refuse_malformed,
               limits=settings.limits, schema=catalog.CommandEnvelope,
-              description="Commands for cases and the account directory.")
+              description="Commands for cases and the account directory, one ingress topic per sending principal "
+                          "(`case.commands.<principal>`, writable by that principal alone).")
     broker.publisher(topics.case_events, schema=catalog.EventEnvelope, title=topics.case_events,
                      description="Facts about cases, keyed by case id, each with the case's new version.")
     broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,
                      description="One record per refused command: command id, code and reason.")
-    broker.publisher(Topics.dlq(topics.case_commands), title=Topics.dlq(topics.case_commands),
-                     description="Records that are not readable commands, as received; the error is in headers.")
+    for topic in ingress:
+        broker.publisher(Topics.dlq(topic), title=Topics.dlq(topic),
+                         description="Records that are not readable commands, as received; the error is in headers.")
     return service
 
 

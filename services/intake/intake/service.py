@@ -16,6 +16,9 @@ from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.runtime.inbound import Malformed, describe_validation_error
 from shared.runtime.marks import BulkMarkable, PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
+from shared.directory import Directory, load_directory
+from shared.identity import Forbidden, require_roles, verified_actor, with_actor
+from shared.principals import Principals, load_principals
 from shared.runtime.refusals import RefusedCommand, Refusals
 from shared.settings import Limits, Topics
 
@@ -32,9 +35,11 @@ class IntakeService:
     """The only writer of cases. One call per command; safe to call again with the same command."""
 
     def __init__(self, store: CaseStore, publisher: Publisher, topics: Topics, marks: PublishedMarks,
-                 clock: Callable[[], datetime] = now_utc, case_bytes: int = Limits().case_bytes) -> None:
+                 clock: Callable[[], datetime] = now_utc, case_bytes: int = Limits().case_bytes,
+                 directory: Directory | None = None, principals: Principals | None = None) -> None:
         self._store, self._publisher, self._topics, self._clock = store, publisher, topics, clock
         self._marks, self._case_bytes = marks, case_bytes
+        self._directory, self._principals = directory or load_directory(), principals or load_principals()
 
     @cached_property
     def _refusals(self) -> Refusals:
@@ -42,10 +47,11 @@ class IntakeService:
         return Refusals(store, self._topics.case_rejections, SOURCE,
                         lambda command_id, entries: self._flush(store, command_id, entries), self._clock)
 
-    async def handle(self, command: CloudEvent) -> str:
-        """Apply or refuse `command`; returns `accepted`, `rejected` or `duplicate`."""
+    async def handle(self, command: CloudEvent, principal: str) -> str:
+        """Apply or refuse `command` sent by `principal`; returns `accepted`, `rejected` or `duplicate`."""
         if command.type == ACCOUNT_UPSERT:
-            return await self._upsert_account(command)
+            verified = await self._verified(command, principal, None)
+            return await self._upsert_account(verified) if verified else "rejected"
         if await self._refusals.seen(command.id):  # refused before: the first result stands
             return "duplicate"
         for _ in range(MAX_ATTEMPTS):
@@ -53,6 +59,11 @@ class IntakeService:
             if stored and stored.seen:
                 await self._flush(self._store.case_outbox, stored.case.id, stored.outbox)  # finish a crash's work
                 return "duplicate"
+            account_id = stored.case.account_id if stored else command.data.get("account_id")
+            as_sent = command
+            command = await self._verified(as_sent, principal, account_id if isinstance(account_id, str) else None)
+            if command is None:
+                return "rejected"
             outcome = decide(stored.case if stored else None, command, now=self._clock(),
                              account=await self._account_for(command))
             if isinstance(outcome, Accepted):
@@ -68,7 +79,22 @@ class IntakeService:
             if written:
                 await self._flush(self._store.case_outbox, outcome.case.id, (stored.outbox if stored else []) + entries)
                 return "accepted"
+            command = as_sent
         raise ConcurrentWriteError(f"case {command.subject} changed {MAX_ATTEMPTS} times while applying {command.id}")
+
+    async def _verified(self, command: CloudEvent, principal: str, account_id: str | None) -> CloudEvent | None:
+        """The command with its actor replaced by the one `principal` may speak for, roles from the directory.
+
+        None when it may not (refused `forbidden`, once): roles a message claims are never read.
+        """
+        data = command.data if isinstance(command.data, dict) else {}
+        try:
+            actor = verified_actor(principal, data.get("actor"), self._directory, self._principals, account_id)
+            require_roles(command.type, actor, self._principals)
+        except Forbidden as no:
+            await self._refusals.refuse(RefusedCommand.of(command), "forbidden", str(no))
+            return None
+        return command.model_copy(update={"data": with_actor(data, actor)})
 
     def _within_size(self, outcome: Accepted) -> Accepted | Refused:
         """Refuse growing a case past `case_bytes`: every later command on it would fail at the store's limit."""

@@ -38,6 +38,9 @@ def dead_letterer(broker: KafkaBroker, topic: str) -> DeadLetter:
     return dead_letter
 
 
+PRINCIPAL = "portal-sync"  # its Kafka principal: relays customers' portal messages as them
+
+
 def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
              known: dict[str, set[str]] | None = None) -> ProjectionService:
     """Subscribe to case events and declare the portal topic; returns the service."""
@@ -49,7 +52,8 @@ def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
               description="Case facts; each portal case type's status is projected to what the customer sees.")
     broker.publisher(topics.portal_case_status, schema=PortalCaseStatusEnvelope, title=topics.portal_case_status,
                      description="Compacted, key = case id: the portal's view of a case, published when it changes.")
-    broker.publisher(topics.case_commands, schema=catalog.CommandEnvelope, title=topics.case_commands,
+    sent = topics.sent_by(PRINCIPAL).case_commands  # its own ingress topic: ACLs allow it no other
+    broker.publisher(sent, schema=catalog.CommandEnvelope, title=sent,
                      description="`case.add_customer_message` for messages customers post in the portal.")
     broker.publisher(Topics.dlq(topics.case_events), title=Topics.dlq(topics.case_events),
                      description="Case events that cannot be projected (invalid data, unmapped status), the reason in headers.")
@@ -74,7 +78,7 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> An
             log.warning("mapping.not_active", configured=mapping.version, active=active.mapping_version,
                         hint="run python -m portal_sync.rebuild to apply the configured mapping")
 
-    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics), Auth.from_settings(settings))
+    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics.sent_by(PRINCIPAL)), Auth.from_settings(settings))
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
                       on_startup=[prepare], background=[relay], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)

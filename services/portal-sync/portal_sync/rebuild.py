@@ -30,6 +30,7 @@ from shared.contract.envelope import CloudEvent
 from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_broker
+from shared.runtime.kafka_security import settings_options
 from shared.runtime.outbox import OutboxEntry, Publisher
 
 SWITCH_GRACE = 1.0
@@ -66,7 +67,8 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None)
         service = ProjectionService(store, Publisher(broker), settings.topics, skip, known)
         previous = await store.active()
         generation = Generation(await store.new_generation(), text, mapping.version)
-        async with EventLog(settings.kafka_bootstrap_servers, settings.topics.case_events) as events:
+        async with EventLog(settings.kafka_bootstrap_servers, settings.topics.case_events,
+                            settings_options(settings)) as events:
             end = await events.end()
             states, count = await _replay(events.read(None, end), mapping, generation.number)
             old = await store.all(previous.number) if previous else {}

@@ -21,31 +21,37 @@ from shared.auth import Auth
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
+from shared.runtime.verified import verified
 from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_settings_topics
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
+
+
+PRINCIPAL = "routing"  # its Kafka principal: the ingress topics it writes, the actor it may speak for
 
 
 def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
              directory: Directory | None = None) -> tuple[RoutingService, RoutingCommands, RulesInForce]:
     """Subscribe routing to case.events and routing.commands, declare what it publishes."""
     settings = RoutingSettings.of(settings)
-    topics, directory, lcs = settings.topics, directory or load_directory(), load_lifecycles()
+    # What routing writes goes to its own ingress topics (`case.commands.routing`): ACLs allow it nothing else.
+    topics, directory, lcs = settings.topics.sent_by(PRINCIPAL), directory or load_directory(), load_lifecycles()
     rules = RulesInForce(store, directory, lcs)
     service = RoutingService(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
     commands = RoutingCommands(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
     subscribe(broker, topics.case_events, settings.group_id, service.handle,
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: routing keeps its case views and routes at opening and on status changes.")
-    subscribe(broker, settings.routing_commands_topic, settings.group_id, commands.handle, commands.refuse_malformed,
-              limits=settings.limits,
+    ingress = settings.topics.ingress("routing_commands")
+    handle = verified(commands.handle, commands.refuse_malformed, lambda: directory, "routing_commands")
+    subscribe(broker, ingress, settings.group_id, handle, commands.refuse_malformed, limits=settings.limits,
               description="Routing's own commands: rules.upsert (data: actor, rules) and routing.handover "
                           "(data: actor, from_person, to_person, case_types?, comment?).")
     broker.publisher(topics.case_commands, title=topics.case_commands, schema=catalog.CommandEnvelope,
                      description="case.assign and case.add_team_member sent to intake as system:routing.")
     broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,
                      description="One record per refused routing command.")
-    for topic in (topics.case_events, settings.routing_commands_topic):
+    for topic in (topics.case_events, *ingress):
         broker.publisher(Topics.dlq(topic), title=Topics.dlq(topic), description="Unreadable records, as received.")
     return service, commands, rules
 
@@ -68,9 +74,10 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
                         settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
-        topic = settings.routing_commands_topic
-        await ensure_settings_topics(settings, [TopicSpec(topic, COLD_PARTITIONS),
-                                                TopicSpec(Topics.dlq(topic), COLD_PARTITIONS)])
+        # Normally made by create_topics; a stack from before routing had its topics gets them here.
+        ingress = settings.topics.ingress("routing_commands")
+        await ensure_settings_topics(settings, [TopicSpec(name, COLD_PARTITIONS) for topic in ingress
+                                                for name in (topic, Topics.dlq(topic))])
         await store.ensure_indexes()
         await put_file_rules_in_force(store, directory, settings.routing_rules_file)
 

@@ -10,6 +10,7 @@ from intake.core.lifecycle import Lifecycle, Transition
 from intake.core.results import Refused, refuse
 from intake.core.triggers import TRIGGER_PHRASES, TriggerGroup
 from shared.contract.envelope import Actor
+from shared.identity import has_role
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,12 @@ class Step:
 
 
 def allowed(actor: Actor, roles: list[str]) -> bool:
-    """True if the actor holds one of the roles, is named in them (system ids), or roles has `*`."""
-    return "*" in roles or actor.id in roles or bool(set(actor.roles) & set(roles))
+    """True if the (verified) actor holds one of the roles, or roles has `*`.
+
+    A system actor holds its own id as its one role (shared/identity.py); an actor *id* equal to a role
+    name is not a role, so `{"id": "system:approval"}` from anyone else passes nothing.
+    """
+    return has_role(actor, roles)
 
 
 def failed_guard(lc: Lifecycle, t: Transition, case: Case) -> str | None:

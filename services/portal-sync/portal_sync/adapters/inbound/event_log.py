@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -16,14 +17,15 @@ Offsets = dict[TopicPartition, int]
 class EventLog:
     """One topic read as a log: where it ends now, and its envelopes between two positions."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._topic, self._bootstrap = topic, bootstrap
+    def __init__(self, bootstrap: str, topic: str, security: dict[str, Any] | None = None) -> None:
+        # `security`: the client options of portal-sync's principal (shared/runtime/kafka_security.py).
+        self._topic, self._bootstrap, self._security = topic, bootstrap, security or {}
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                          auto_offset_reset="earliest")
+                                          auto_offset_reset="earliest", **self._security)
         self.unreadable = 0
 
     async def __aenter__(self) -> "EventLog":
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="portal-sync-rebuild")
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="portal-sync-rebuild", **self._security)
         await admin.start()
         try:
             (described,) = await admin.describe_topics([self._topic])
