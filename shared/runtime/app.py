@@ -25,8 +25,11 @@ def create_broker(settings: Settings) -> KafkaBroker:
     """A broker whose producer is idempotent with acks=all, so retries never duplicate a record.
 
     The producer takes any record up to `limits.broker_bytes`, the size every topic accepts; on
-    shutdown the broker waits up to `shutdown_grace_seconds` for the records being handled.
+    shutdown the broker waits up to `shutdown_grace_seconds` for the records being handled. It connects
+    as the service's principal (SASL) over TLS when the settings say so (shared/runtime/kafka_security.py).
     """
+    from shared.runtime.kafka_security import faststream_security
+
     return KafkaBroker(
         # A list: FastStream passes a single string on as one host, so "a:1,b:2" (a cluster) never connected.
         settings.kafka_bootstrap_servers.split(","),
@@ -38,6 +41,7 @@ def create_broker(settings: Settings) -> KafkaBroker:
         # FastStream logs every message at INFO; our handlers log what matters themselves.
         log_level=logging.DEBUG,
         logger=library_logger("runtime.broker"),
+        security=faststream_security(settings),
     )
 
 
