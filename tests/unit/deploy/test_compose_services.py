@@ -125,9 +125,15 @@ def mail_and_links_problems(c: dict) -> list[str]:
         problems.append(f"notifier SMTP_FROM {notifier.get('SMTP_FROM')!r} is not an address")
     if notifier.get("CASE_LINK_BASE") != portal.get("PUBLIC_BASE_URL"):
         problems.append(f"notifier CASE_LINK_BASE {notifier.get('CASE_LINK_BASE')!r} is not portal-sync's address")
-    secret = env_of(services[by_module(c, "approval")]).get("LINK_SECRET", "")
-    if len(secret) < 16 or secret == "change-me":
-        problems.append("approval needs a LINK_SECRET (not the settings default)")
+    approval = env_of(services[by_module(c, "approval")])
+    if notifier.get("APPROVAL_PUBLIC_URL") != approval.get("PUBLIC_BASE_URL"):
+        problems.append(f"notifier APPROVAL_PUBLIC_URL {notifier.get('APPROVAL_PUBLIC_URL')!r} is not approval's address")
+    # Each deployment its own secret: required from the environment, never a literal or a default in the file.
+    if not re.fullmatch(r"\$\{LINK_SECRET:\?[^}$]+\}", approval.get("LINK_SECRET", "")):
+        problems.append("approval LINK_SECRET must be ${LINK_SECRET:?<why>} (required, no default)")
+    for name, service in services.items():
+        if "DEV_MODE" in env_of(service):
+            problems.append(f"{name} sets DEV_MODE: it would accept a published link secret")
     return problems
 
 
@@ -169,6 +175,13 @@ MUTATIONS = {
     "catcher not mailpit": (mail_and_links_problems, "services/mailpit/image", "mailhog/mailhog"),
     "case links to approval": (mail_and_links_problems, "services/notifier/environment/CASE_LINK_BASE", "http://localhost:8082"),
     "no link secret": (mail_and_links_problems, "services/approval/environment/LINK_SECRET", DELETE),
+    "literal link secret": (mail_and_links_problems, "services/approval/environment/LINK_SECRET",
+                            "a-literal-secret-of-more-than-32-bytes-in-the-file"),
+    "defaulted link secret": (mail_and_links_problems, "services/approval/environment/LINK_SECRET",
+                              "${LINK_SECRET:-local-compose-link-secret-not-for-production}"),
+    "dev mode": (mail_and_links_problems, "services/approval/environment/DEV_MODE", "true"),
+    "approval links elsewhere": (mail_and_links_problems, "services/notifier/environment/APPROVAL_PUBLIC_URL",
+                                 "https://evil.example"),
 }
 
 

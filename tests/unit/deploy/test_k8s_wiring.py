@@ -94,11 +94,18 @@ def links_problems(_compose: dict, m: dict) -> list[str]:
     secret = env_source(container(m, "approval"), "LINK_SECRET")
     if not secret or secret[0] != "secret":
         problems.append(f"approval LINK_SECRET must come from a Secret, comes from {secret}")
-    elif secret[1] not in m.get("Secret", {}):
-        problems.append(f"Secret {secret[1]} is not in the manifests")
+    elif secret[1] in m.get("Secret", {}):  # a value in the repository is a value everyone knows
+        problems.append(f"Secret {secret[1]} must be created by the operator, not shipped in the manifests")
+    if env_source(container(m, "notifier"), "APPROVAL_PUBLIC_URL") != sources.get("approval"):
+        problems.append("notifier APPROVAL_PUBLIC_URL is not approval's PUBLIC_BASE_URL")
     for name in m["Deployment"]:
         if name != "approval" and env_source(container(m, name), "LINK_SECRET"):
             problems.append(f"{name} does not sign links; it must not get LINK_SECRET")
+        if env_source(container(m, name), "DEV_MODE"):
+            problems.append(f"{name} sets DEV_MODE: it would accept a published link secret")
+    for cm in m["ConfigMap"].values():
+        if "DEV_MODE" in (cm.get("data") or {}):
+            problems.append(f"ConfigMap {cm['metadata']['name']} sets DEV_MODE")
     return problems
 
 
@@ -128,7 +135,11 @@ BREAKAGES = {
     "secret in configmap": (shared_env_problems, lambda m: m["ConfigMap"]["backbone-env"]["data"].update(LINK_SECRET="x")),
     "literal link secret": (links_problems, lambda m: container(m, "approval").update(
         env=[{"name": "LINK_SECRET", "value": "x"} if e["name"] == "LINK_SECRET" else e for e in container(m, "approval")["env"]])),
-    "no secret manifest": (links_problems, lambda m: m.pop("Secret")),
+    "secret shipped": (links_problems, lambda m: m.setdefault("Secret", {}).update({"approval-link-secret": {
+        "metadata": {"name": "approval-link-secret"}, "stringData": {"LINK_SECRET": "x"}}})),
+    "approval links elsewhere": (links_problems, lambda m: _drop_env("APPROVAL_PUBLIC_URL")(container(m, "notifier"))),
+    "dev mode": (links_problems, lambda m: container(m, "approval")["env"].append({"name": "DEV_MODE", "value": "true"})),
+    "dev mode in configmap": (links_problems, lambda m: m["ConfigMap"]["backbone-env"]["data"].update(DEV_MODE="true")),
     "case links elsewhere": (links_problems, lambda m: _drop_env("CASE_LINK_BASE")(container(m, "notifier"))),
     "shared public url": (links_problems, lambda m: container(m, "routing").update(env=copy.deepcopy(container(m, "intake")["env"]))),
 }
@@ -149,13 +160,13 @@ def test_compose_service_without_deployment_is_noticed(compose):
         "Deployment routing runs no SERVICE_MODULE of compose"]
 
 
-def test_secret_is_a_marked_placeholder():
-    """The Secret shipped in the repo must not look like a real key, and says how to replace it."""
-    (path,) = [p for p in K8S.glob("*.yaml") if "kind: Secret" in p.read_text()]
-    text = path.read_text()
-    (secret,) = manifests()["Secret"].values()
-    assert all("PLACEHOLDER" in v for v in secret["stringData"].values())
-    assert "replace" in text.lower() and "kubectl" in text
+def test_no_secret_is_shipped_and_the_link_secret_is_documented():
+    """No Secret (nor a value of one) is in the manifests; the README says how the operator creates the link secret."""
+    assert not [p.name for p in K8S.glob("*.yaml") if "kind: Secret" in p.read_text()]
+    assert env_source(container(manifests(), "approval"), "LINK_SECRET") == ("secret", "approval-link-secret", "LINK_SECRET")
+    readme = (K8S.parent / "README.md").read_text()
+    assert "kubectl -n case-backbone create secret generic approval-link-secret" in readme
+    assert "--from-literal=LINK_SECRET=" in readme
 
 
 @pytest.mark.parametrize("name", sorted(manifests()["Deployment"]))
