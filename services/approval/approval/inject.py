@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from faststream.asgi import AsgiFastStream
+import structlog
+
 from faststream.kafka import KafkaBroker
 
 from approval.adapters.inbound.http import approval_routes
@@ -12,21 +15,25 @@ from approval.adapters.outbound.mongo_store import MongoApprovalStore
 from approval.case_events import CaseEventHandler
 from approval.commands import CommandHandler
 from approval.contract_docs import APPROVAL_COMMAND_ENVELOPE, APPROVAL_EVENT_ENVELOPE, RECORD_APPROVAL_ENVELOPE
-from approval.core import Linker, approval_steps, load_rule_file
+from approval.core import Csrf, Linker, approval_steps, load_rule_file
 from approval.ports.store import ApprovalStore
 from approval.rulebook import RuleBook
 from approval.scheduler import Scheduler
 from approval.service import ApprovalCore
-from approval.settings import ApprovalSettings
+from approval.settings import ApprovalSettings, link_secret_problem
 from intake.core import load_lifecycles
 from shared.contract.catalog import CommandRejectedEnvelope, EventEnvelope
 from shared.directory import load_directory
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
-from shared.runtime.http import Router
+from shared.runtime.verified import verified
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
+
+
+DEFAULT_TTL = timedelta(days=14)
+PRINCIPAL = "approval"  # its Kafka principal: the ingress topics it writes, the actor it may speak for
 
 
 @dataclass
@@ -47,8 +54,9 @@ def rule_book(settings: Settings, store: ApprovalStore) -> RuleBook:
 
 def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> Approval:
     """Subscribe to case events and approval commands, declare what is published; returns the service."""
-    topics = settings.topics
-    linker = Linker(settings.link_secret, settings.public_base_url)
+    # What approval writes goes to its own ingress topics (`case.commands.approval`): ACLs allow it nothing else.
+    topics = settings.topics.sent_by(PRINCIPAL)
+    linker = Linker(settings.link_secret, settings.public_base_url, ttl=getattr(settings, "link_ttl", DEFAULT_TTL))
     publisher = Publisher(broker, settings.limits.record_bytes)
     core = ApprovalCore(store, publisher, topics, rule_book(settings, store), linker)
     service = Approval(core, CaseEventHandler(core), CommandHandler(core),
@@ -56,7 +64,9 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> A
     subscribe(broker, topics.case_events, settings.group_id, service.case_events.handle,
               limits=settings.limits, schema=EventEnvelope,
               description="Case facts; status changes into a status with an approval step open that step.")
-    subscribe(broker, topics.approval_commands, settings.group_id, service.commands.handle, core.refuse_malformed,
+    ingress = settings.topics.ingress("approval_commands")
+    handle = verified(service.commands.handle, core.refuse_malformed, lambda: core.directory, "approval_commands")
+    subscribe(broker, ingress, settings.group_id, handle, core.refuse_malformed,
               limits=settings.limits, schema=APPROVAL_COMMAND_ENVELOPE,
               description="Decisions, delegations, recalls, reassignments, absences and rule-set replacements.")
     broker.publisher(topics.approval_events, schema=APPROVAL_EVENT_ENVELOPE, title=topics.approval_events,
@@ -65,13 +75,17 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> A
                      description="case.record_approval for intake when a step's rule is satisfied (actor system:approval).")
     broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,
                      description="One record per refused approval command, with code and reason.")
-    broker.publisher(Topics.dlq(topics.approval_commands), title=Topics.dlq(topics.approval_commands),
-                     description="Records that are not readable commands, as received.")
+    for topic in ingress:
+        broker.publisher(Topics.dlq(topic), title=Topics.dlq(topic),
+                         description="Records that are not readable commands, as received.")
     return service
 
 
-def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> AsgiFastStream | Router:
-    """The approval app on MongoDB."""
+def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Any:
+    """The approval app on MongoDB; refuses to start with a default or short link secret outside dev mode."""
+    problem = link_secret_problem(settings)
+    if problem:
+        raise UnsafeLinkSecret(problem)
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoApprovalStore(db)
@@ -82,17 +96,28 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Asgi
         await store.ensure_indexes()
         await service.core.rules.current()  # a newer set accepted before a restart stays in force
 
-    routes = approval_routes(store, service.core.linker, broker, settings.topics)
-    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, http_routes=routes, on_startup=[prepare],
+    csrf = Csrf(settings.link_secret, timedelta(minutes=settings.link_csrf_minutes))
+    routes = approval_routes(store, service.core.linker, csrf, broker, settings.topics.sent_by(PRINCIPAL))
+    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
+                     on_startup=[prepare],
                      background=[relay, service.scheduler.loop],  # relay first: a crash's leftovers; stopped last
                      after_shutdown=[client.close], grace_seconds=settings.shutdown_grace_seconds)
-    app.context.set_global("approval_service", service)
+    getattr(app, "streams", app).context.set_global("approval_service", service)
     return app
 
 
+class UnsafeLinkSecret(RuntimeError):
+    """The link secret would let anyone forge approval links; the service does not start."""
+
+
 def main() -> None:
-    """Entry point of `python -m approval`."""
-    run(build, ApprovalSettings(service_name="approval"))
+    """Entry point of `python -m approval`: exits with the reason when the link secret is unsafe."""
+    settings = ApprovalSettings(service_name="approval")
+    try:
+        run(build, settings)
+    except UnsafeLinkSecret as exc:
+        structlog.get_logger().error("approval.unsafe_link_secret", reason=str(exc))
+        raise SystemExit(f"approval: refusing to start: {exc}") from None
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:
