@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import httpx
 import pytest
 
 from approval.core import load_rule_file
@@ -69,11 +70,14 @@ async def test_csr_pre_and_final_approval_by_the_rules_approvers(wire: Wire, app
     # john decides through the link of his e-mail
     johns = next(d["data"] for d in final if d["data"]["approver"] == "john")
     path = johns["link"].removeprefix("http://approvals.test")
-    code, shown = http("GET", f"{approval.url}{path}")
-    assert code == 200 and (shown["case_id"], shown["step"], shown["approver"], shown["status"]) == (
-        case_id, "final_approval", "john", "pending")
-    code, sent = http("POST", f"{approval.url}{path}/decide?decision=approve&comment=Quality%20ok")
-    assert code == 202 and sent["status"] == "sent"
+    with httpx.Client(base_url=approval.url, timeout=10, headers={"accept": "application/json"}) as browser:
+        page = browser.get(path)  # the page sets the CSRF cookie; the form posts its token with it
+        shown = page.json()
+        assert page.status_code == 200 and (shown["case_id"], shown["step"], shown["approver"], shown["status"]) == (
+            case_id, "final_approval", "john", "pending")
+        sent = browser.post(f"{path}/decide", data={"decision": "approve", "comment": "Quality ok",
+                                                    "csrf_token": shown["decide"]["fields"]["csrf_token"]})
+        assert sent.status_code == 202 and sent.json()["status"] == "sent"
     await wire.wait("case.status_changed", case_id, where=lambda d: d["data"]["to"] == "under_implementation")
 
     history = [(e["data"]["step"], e["data"]["decision"], e["data"]["approver"]) for e in wire.all("case.approval_recorded", case_id)]
@@ -88,8 +92,8 @@ async def test_csr_pre_and_final_approval_by_the_rules_approvers(wire: Wire, app
                                decision="reject")
     await wire.reader.wait_for(lambda _: bool(wire.rejection_of(late)), timeout=60)
     assert wire.rejection_of(late)[0]["code"] == "already_decided"
-    code, _ = http("GET", f"{approval.url}/approvals/forged.token")
-    assert code == 404
+    forged = httpx.get(f"{approval.url}/approvals/forged.token", headers={"accept": "application/json"}, timeout=10)
+    assert forged.status_code == 400 and forged.json()["code"] == "malformed"  # not even shaped like a token
 
 
 async def test_rules_upsert_valid_and_invalid(wire: Wire):
