@@ -23,6 +23,7 @@ from routing.settings import RoutingSettings
 from shared.settings import Settings
 from tests.support.env import service_env
 from tests.support.kafka_io import TopicReader, command, of_type
+from tests.support.oidc import bearer
 from tests.support.service_process import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -99,7 +100,8 @@ async def send(producer: AIOKafkaProducer, topic: str, key: str, value: bytes | 
 
 
 def http(proc: ServiceProcess, path: str) -> Any:
-    with urllib.request.urlopen(f"{proc.url}{path}", timeout=10) as resp:
+    request = urllib.request.Request(f"{proc.url}{path}", headers=bearer("carl"))  # staff read models
+    with urllib.request.urlopen(request, timeout=10) as resp:
         return json.loads(resp.read())
 
 

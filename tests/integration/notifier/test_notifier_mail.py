@@ -21,6 +21,7 @@ import pytest
 from tests.integration.notifier.conftest import CASE_LINK_BASE, REFUSED, wait_for_mail
 from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
 from tests.support.kafka_io import Producer, TopicReader, of_type
+from tests.support.oidc import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +135,8 @@ async def test_the_same_event_delivered_twice_sends_once(notifier, smtp, approva
         await reader.quiet(2)
         assert len(of_case(smtp.messages(), case_id)) == 1
         assert len(of_type(reader.records, "notification.sent", case_id)) == 1
-    with urllib.request.urlopen(f"{notifier.url}/deliveries?case_id={case_id}", timeout=5) as resp:
+    request = urllib.request.Request(f"{notifier.url}/deliveries?case_id={case_id}", headers=bearer("clara"))
+    with urllib.request.urlopen(request, timeout=5) as resp:
         (delivery,) = json.loads(resp.read())
     assert (delivery["recipient"], delivery["state"], delivery["attempts"]) == ("john", "sent", 1)
     assert delivery["event_id"] == event["id"] and "text" not in delivery["mail"]

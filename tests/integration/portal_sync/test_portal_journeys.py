@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 
 from tests.integration.portal_sync.conftest import PortalTopic
+from tests.support.oidc import bearer
 from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
 
 pytestmark = pytest.mark.integration
@@ -18,9 +19,10 @@ IP, AF, CLOSED = "In Progress", "Awaiting Feedback", "Closed"
 CHANGE = {"order_reference": "SO-4411", "requested_change": "Deliver a week later"}
 
 
-def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+def http(method: str, url: str, body: dict | None = None, who: str = "cust.ola") -> tuple[int, dict]:
+    """A request with a bearer token for `who` (by default the customer of ACC-1001)."""
     req = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"content-type": "application/json"})
+                                 headers={"content-type": "application/json", **bearer(who)})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read())
@@ -66,7 +68,7 @@ async def test_claim_with_the_customers_answer_posted_through_the_portal(wire, p
     assert status == 200 and (seen["portal_status"], seen["closure_reason"], seen["version"]) == (CLOSED, "completed", 11)
     status, listed = http("GET", f"{portal.url}/accounts/ACC-1001/cases")
     assert status == 200 and j.case_id in {c["case_id"] for c in listed["cases"]}
-    status, refused = http("POST", f"{portal.url}/cases/{j.case_id}/messages", {"message": "?", "customer_id": "c"})
+    status, refused = http("POST", f"{portal.url}/cases/{j.case_id}/messages", {"message": "?"})
     assert status == 409 and "closed" in refused["error"]
 
 

@@ -17,6 +17,7 @@ from portal_sync.core import DEFAULT_MAPPING
 from tests.integration.portal_sync.conftest import PortalTopic
 from tests.support.env import service_env
 from tests.support.kafka_io import Producer
+from tests.support.oidc import bearer
 from tests.unit.portal_sync.events import closing, moved, opened
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ async def publish(producer: Producer, settings, *events) -> None:
 
 
 def get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as resp:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=bearer("carl")), timeout=10) as resp:  # staff
         return json.loads(resp.read())
 
 

@@ -15,6 +15,7 @@ from shared.settings import Settings
 from tests.support.env import service_env
 from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
 from tests.support.kafka_io import command
+from tests.support.oidc import bearer
 from tests.support.service_process import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,8 @@ def routing_topic(settings: Settings) -> str:
 
 
 def http(proc: ServiceProcess, path: str) -> dict[str, Any]:
-    with urllib.request.urlopen(f"{proc.url}{path}", timeout=10) as resp:
+    request = urllib.request.Request(f"{proc.url}{path}", headers=bearer("carl"))  # staff read models
+    with urllib.request.urlopen(request, timeout=10) as resp:
         return json.loads(resp.read())
 
 
