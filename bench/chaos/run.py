@@ -101,6 +101,8 @@ async def chaos_run(stack, opts: Options, say=print) -> Report:  # noqa: ANN001 
     tap = await Tap(settings.kafka_bootstrap_servers, settings.topics).start()
     driver = await Driver(settings.kafka_bootstrap_servers, settings.topics, tap, http, opts.rate,
                           opts.outcome_timeout).start()
+    if getattr(stack, "issuer", None):  # the portal's HTTP wants a customer's bearer token
+        driver.token_for = stack.issuer.mint
     report = Report(opts.seed, faults, [], driver.tally)
     try:
         t0, over = time.monotonic(), asyncio.Event()
