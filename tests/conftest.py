@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.runtime.acls import acls, create_acls
+from shared.runtime.acls import acls, create_acls, wait_until_effective
 from shared.runtime.create_topics import ensure_topics, topic_specs
 from shared.settings import Settings, Topics
 from tests.support import credentials
@@ -84,6 +84,8 @@ def settings(stack: Stack) -> Iterator[Settings]:
     asyncio.run(ensure_topics(stack.kafka, specs, security=credentials.options()))
     if stack.users:
         asyncio.run(create_acls(stack.kafka, acls(s.topics, s.consumer_group_prefix), credentials.options()))
+        for principal, topic in (("crm", s.topics.case_events), ("portal", s.topics.portal_case_status)):
+            asyncio.run(wait_until_effective(stack.kafka, credentials.options(principal), topic))
     yield s
     asyncio.run(_delete_topics(stack.kafka, [spec.name for spec in specs]))
     from pymongo import MongoClient

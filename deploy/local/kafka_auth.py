@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from servers import ADMIN, MECHANISM, admin_security
 
-from shared.runtime.acls import SERVICES, acls, create_acls
+from shared.runtime.acls import SERVICES, acls, create_acls, wait_until_effective
 from shared.runtime.kafka_security import env_prefix
 from shared.settings import Settings
 
@@ -38,6 +38,8 @@ def grant_acls(bootstrap: str, users: Mapping[str, str], environ: Mapping[str, s
                                            if k.startswith(("TOPIC_", "CONSUMER_GROUP_PREFIX"))})
     bindings = acls(settings.topics, settings.consumer_group_prefix)
     asyncio.run(create_acls(bootstrap, bindings, admin_security(dict(users))))
+    crm = {**admin_security(dict(users)), "sasl_plain_username": "crm", "sasl_plain_password": users["crm"]}
+    asyncio.run(wait_until_effective(bootstrap, crm, settings.topics.case_events))
     return len(bindings)
 
 

@@ -8,6 +8,7 @@ ingress topics (shared/data/principals.yaml); external systems read what mirrors
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -23,6 +24,7 @@ LITERAL, PREFIXED = 3, 4
 READ, WRITE, DESCRIBE, DESCRIBE_CONFIGS, IDEMPOTENT_WRITE = 3, 4, 8, 10, 12
 ALLOW = 3
 CLUSTER_NAME = "kafka-cluster"
+ACL_SETTLE_SECONDS = 0.5  # between probes of whether new ACLs are in force
 SERVICES = ("intake", "approval", "routing", "portal-sync", "notifier")
 EXTERNAL_READS = {  # external systems mirror what became of their commands
     "crm": ("case_events", "case_rejections", "approval_events"),
@@ -117,3 +119,24 @@ async def create_acls(bootstrap_servers: str, bindings: list[Acl], security: dic
                 raise RuntimeError("could not create ACLs: " + "; ".join(f"{a}: {msg}" for a, msg in failed[:5]))
     finally:
         await admin.close()
+
+
+
+async def wait_until_effective(bootstrap_servers: str, security: dict, topic: str, timeout: float = 60.0) -> None:
+    """Wait until a principal (its client `security`) may describe `topic`: its new ACLs are in force.
+
+    ACLs reach each broker's authorizer through the metadata log, some time after the controller took them.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="acl-probe", **security)
+        try:
+            await admin.start()
+            (described,) = await admin.describe_topics([topic])
+            if not described.get("error_code"):
+                return
+        finally:
+            await admin.close()
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"ACLs not in force after {timeout}s (describe {topic})")
+        await asyncio.sleep(ACL_SETTLE_SECONDS)
