@@ -124,16 +124,15 @@ class Settings(BaseSettings):
     topic_approval_events: str | None = None
     topic_portal_case_status: str | None = None
     topic_notification_events: str | None = None
-    topic_routing_commands: str | None = None
     topic_prefix: str = Field("", description="Prefix put before every topic name (isolation of tests or tenants).")
 
     @property
     def topics(self) -> Topics:
         """Resolved topic names: defaults, renamed by `TOPIC_*`, then prefixed."""
-        overrides = {
-            name: getattr(self, f"topic_{name}")
+        overrides = {  # routing's own settings rename routing.commands (TOPIC_ROUTING_COMMANDS)
+            name: getattr(self, f"topic_{name}", None)
             for name in Topics.model_fields
-            if getattr(self, f"topic_{name}")
+            if getattr(self, f"topic_{name}", None)
         }
         return Topics(**overrides).prefixed(self.topic_prefix)
 

@@ -45,7 +45,7 @@ def test_opened_with_assignee_is_open_at_once(case_type):
 
 
 def test_web_form_creates_available_helpdesk_case():
-    j = opened("helpdesk", {"id": "system:webform", "roles": []}, fields={"channel": "web_form"})
+    j = opened("helpdesk", {"id": "system:webform", "roles": ["system:webform"]}, fields={"channel": "web_form"})
     assert j.status == "available"
     j.no("case.assign", "customer", "forbidden")
     j.no("case.set_status", "mary", "forbidden", status="open")

@@ -24,11 +24,11 @@ FIELD_VALUES = st.one_of(st.none(), st.integers(-5, 200), st.floats(allow_nan=Tr
 
 BOSS = {"id": "boss", "roles": [r for r in ROLES if not r.startswith("system:")]}
 actors = st.one_of(
-    st.just(BOSS), st.just(BOSS), st.just({"id": "system:approval", "roles": []}),
+    st.just(BOSS), st.just(BOSS), st.just({"id": "system:approval", "roles": ["system:approval"]}),
     st.builds(lambda who, roles: {"id": who, "roles": roles}, st.sampled_from(["mary", "frank", "cust"]),
               st.lists(st.sampled_from([r for r in ROLES if not r.startswith("system:")]), max_size=3)),
-    st.sampled_from([{"id": "system:approval", "roles": []}, {"id": "system:routing", "roles": []},
-                     {"id": "system:portal-sync", "roles": ["customer"]}, {"id": "system:webform", "roles": []}]),
+    st.sampled_from([{"id": "system:approval", "roles": ["system:approval"]}, {"id": "system:routing", "roles": ["system:routing"]},
+                     {"id": "system:portal-sync", "roles": ["system:portal-sync"]}, {"id": "system:webform", "roles": ["system:webform"]}]),
 )
 fields = st.dictionaries(st.sampled_from(["request_type", "requirement_category", "chance_of_success",
                                           "expected_revenue", "channel", "order_reference", "colour"]),
@@ -140,7 +140,7 @@ def test_guided_walks_reach_deep_statuses_and_keep_invariants(case_type, data):
         type_ = data.draw(st.sampled_from(sorted(t for t in lc.commands if t not in ("case.open", "case.close")) * 4
                                           + ["case.close"]))
         payload = data.draw(GOOD[type_](lc) if type_ in GOOD else PAYLOADS[type_])
-        actor = ({"id": "system:approval", "roles": []} if type_ == "case.record_approval"
+        actor = ({"id": "system:approval", "roles": ["system:approval"]} if type_ == "case.record_approval"
                  else data.draw(st.sampled_from([BOSS, BOSS, {"id": "cust", "roles": ["customer"]}])))
         env = CloudEvent(id=f"c{n}", source="/p", type=type_, subject="W-1", data={"actor": actor, **payload})
         result = decide(case, env, now=T0 + timedelta(minutes=n))

@@ -12,9 +12,14 @@ from shared.settings import Limits, Settings, Topics
 
 def test_every_topic_and_its_dead_letter_topic_with_explicit_partitions():
     specs = {s.name: s for s in topic_specs(Topics().prefixed("p."))}
-    assert set(specs) == {f"p.{t}" for t in Topics().model_dump().values()} | {
-        f"p.{t}.dlq" for t in Topics().model_dump().values()}
-    hot = ["case.commands", "case.events", "approval.commands", "approval.events"]
+    # A command topic is only its ingress topics, one per sending principal (shared/data/principals.yaml).
+    plain = [t for kind, t in Topics().model_dump().items() if not kind.endswith("_commands")]
+    ingress = [*Topics().ingress("case_commands"), *Topics().ingress("approval_commands"),
+               *Topics().ingress("routing_commands")]
+    names = [f"p.{t}" for t in plain + ingress]
+    assert set(specs) == set(names) | {f"{t}.dlq" for t in names}
+    assert "p.case.commands" not in specs and "p.case.commands.crm" in specs
+    hot = ["case.commands.crm", "case.commands.portal", "case.events", "approval.commands.crm", "approval.events"]
     assert all(specs[f"p.{t}"].partitions == 12 for t in hot)
     assert specs["p.portal.case-status"].configs["cleanup.policy"] == "compact"
     assert specs["p.case.events"].configs["retention.ms"] == "-1"

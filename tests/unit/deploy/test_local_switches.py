@@ -33,7 +33,11 @@ def test_a_cluster_node_has_static_voters_and_replicates_by_three(tmp_path):
     config = props(node._write_config())
     assert config["node.id"] == "2"
     assert config["controller.quorum.voters"] == "1@127.0.0.1:9101,2@127.0.0.1:9102,3@127.0.0.1:9103"
-    assert config["listeners"] == "PLAINTEXT://127.0.0.1:9002,CONTROLLER://127.0.0.1:9102"
+    assert config["listeners"] == "BROKER://127.0.0.1:9002,CONTROLLER://127.0.0.1:9102"
+    # SASL on both listeners, ACLs enforced, the admin the only super user
+    assert config["listener.security.protocol.map"] == "BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+    assert config["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert config["allow.everyone.if.no.acl.found"] == "false" and config["super.users"] == "User:admin"
     for key in ("default.replication.factor", "offsets.topic.replication.factor",
                 "transaction.state.log.replication.factor"):
         assert config[key] == "3", key
