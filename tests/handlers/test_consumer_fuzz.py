@@ -8,6 +8,8 @@ dead-lettered, nothing escapes the consumer, and a valid record on the same key 
 
 from __future__ import annotations
 
+from shared.principals import ingress_topic  # commands arrive on the sender's own topic
+
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -92,9 +94,9 @@ async def intake() -> AsyncIterator[Harness]:
     s = Settings(service_name="intake", topic_prefix="fz.", limits=LIMITS)
     broker = KafkaBroker()
     register(broker, s, MemoryCaseStore(), PublishedMarks())
-    seen = outputs(broker, s.topics.case_rejections, [s.topics.case_commands])
+    seen = outputs(broker, s.topics.case_rejections, [ingress_topic(s.topics.case_commands, "crm")])
     async with TestKafkaBroker(broker) as test_broker:
-        yield Harness(test_broker, {s.topics.case_commands: case_open}, seen)
+        yield Harness(test_broker, {ingress_topic(s.topics.case_commands, "crm"): case_open}, seen)
 
 
 @asynccontextmanager
@@ -106,7 +108,7 @@ async def approval() -> AsyncIterator[Harness]:
     s = ApprovalSettings(service_name="approval", topic_prefix="fz.", limits=LIMITS)
     broker = KafkaBroker()
     register(broker, s, MemoryApprovalStore())
-    consumed = {s.topics.case_events: opened, s.topics.approval_commands: decide}
+    consumed = {s.topics.case_events: opened, ingress_topic(s.topics.approval_commands, "crm"): decide}
     seen = outputs(broker, s.topics.case_rejections, list(consumed))
     async with TestKafkaBroker(broker) as test_broker:
         yield Harness(test_broker, consumed, seen)
@@ -124,7 +126,7 @@ async def routing() -> AsyncIterator[Harness]:
     await put_file_rules_in_force(store, load_directory(), None)
     broker = KafkaBroker()
     register(broker, s, store)
-    consumed = {s.topics.case_events: opened, s.routing_commands_topic: handover}
+    consumed = {s.topics.case_events: opened, ingress_topic(s.routing_commands_topic, "crm"): handover}
     seen = outputs(broker, s.topics.case_rejections, list(consumed))
     async with TestKafkaBroker(broker) as test_broker:
         yield Harness(test_broker, consumed, seen)

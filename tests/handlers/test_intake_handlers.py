@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.principals import ingress_topic  # commands arrive on the sender's own topic
+
 import json
 import uuid
 
@@ -16,6 +18,7 @@ from tests.support.kafka_io import command
 from tests.support.memory_store import MemoryCaseStore
 
 ACTOR = {"id": "mary", "roles": ["sales_rep"]}
+ADMIN = {"id": "ada", "roles": ["admin"]}  # account.upsert needs a directory role (account_admin, admin)
 OPEN = {"case_type": "customer_request", "gbu": "lighting", "account_id": "ACC-1001",
         "subject": "Custom packaging", "fields": {"request_type": "documentation"}, "actor": ACTOR}
 
@@ -41,14 +44,14 @@ async def harness(settings, store, marks):
     register(broker, settings, store, marks)
     topics = settings.topics
     seen = capture(broker, {"events": topics.case_events, "rejections": topics.case_rejections,
-                            "dlq": (topics.dlq(topics.case_commands), lambda body: {"raw": body})})
+                            "dlq": (topics.dlq(ingress_topic(topics.case_commands, "crm")), lambda body: {"raw": body})})
     async with TestKafkaBroker(broker) as test_broker:
         yield test_broker, seen
 
 
 async def send(broker, settings, message: dict | bytes, key: str = "k") -> None:
     raw = message if isinstance(message, bytes) else json.dumps(message).encode()
-    await broker.publish(raw, settings.topics.case_commands, key=key.encode())
+    await broker.publish(raw, ingress_topic(settings.topics.case_commands, "crm"), key=key.encode())
 
 
 async def test_open_publishes_opened_with_version_and_causation(harness, settings, store, marks):
@@ -100,7 +103,7 @@ async def test_schema_violation_with_ids_is_rejected_as_invalid(harness, setting
 async def test_account_upsert_then_open_fills_account_details(harness, settings, store, marks):
     broker, seen = harness
     account = {"account_id": "ACC-77", "name": "Nordic Yards", "customer_classification": "A - Key account",
-               "sap_codes": {"sold_to": "100077"}, "owner": "sam", "country": "NO", "actor": ACTOR}
+               "sap_codes": {"sold_to": "100077"}, "owner": "sam", "country": "NO", "actor": ADMIN}
     await send(broker, settings, command("account.upsert", "ACC-77", account))
     await send(broker, settings, command("case.open", "CSR-1", {**OPEN, "case_type": "csr", "account_id": "ACC-77",
                                                                   "fields": {"requirement_category": "packaging"}}))
@@ -115,7 +118,7 @@ async def test_account_upsert_then_open_fills_account_details(harness, settings,
 
 async def test_a_resent_account_upsert_does_not_undo_a_newer_one(harness, settings, store, marks):
     broker, seen = harness
-    entry = {"account_id": "ACC-78", "name": "Old name", "actor": ACTOR}
+    entry = {"account_id": "ACC-78", "name": "Old name", "actor": ADMIN}
     first = command("account.upsert", "ACC-78", entry)
     await send(broker, settings, first, key="ACC-78")
     await send(broker, settings, command("account.upsert", "ACC-78", {**entry, "name": "New name"}), key="ACC-78")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.principals import ingress_topic  # commands arrive on the sender's own topic
+
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -55,7 +57,7 @@ class Harness:
         await self.send(self.settings.topics.case_events, message)
 
     async def cmd(self, message: dict | bytes) -> None:
-        await self.send(self.settings.topics.approval_commands, message)
+        await self.send(ingress_topic(self.settings.topics.approval_commands, "crm"), message)
 
     def events(self, type_: str) -> list[dict]:
         return [e for e in self.seen["events"] if e["type"] == type_]
@@ -68,9 +70,9 @@ async def h():
     store = MemoryApprovalStore()
     service = register(broker, settings, store)
     topics = settings.topics
-    seen = capture(broker, {"events": topics.approval_events, "commands": topics.case_commands,
+    seen = capture(broker, {"events": topics.approval_events, "commands": topics.sent_by("approval").case_commands,
                             "rejections": topics.case_rejections,
-                            "dlq": (topics.dlq(topics.approval_commands), as_bytes)})
+                            "dlq": (topics.dlq(ingress_topic(topics.approval_commands, "crm")), as_bytes)})
     async with TestKafkaBroker(broker) as test_broker:
         harness = Harness(test_broker, service, settings, seen)
         harness.store = store
@@ -176,13 +178,13 @@ async def test_rules_upsert_valid_and_invalid(h):
     new = load_rule_file()
     new["version"] = 2
     new["rules"][2]["steps"]["pre_approval"]["approvers"] = [{"person": "nina"}]  # csr-default
-    await h.cmd(command("rules.upsert", "approval-rules", {"rule_set": new, "actor": {"id": "admin", "roles": ["admin"]}}))
+    await h.cmd(command("rules.upsert", "approval-rules", {"rule_set": new, "actor": {"id": "ada", "roles": ["admin"]}}))
     [updated] = h.events("approval.rules_updated")
     assert (updated["data"]["version"], updated["data"]["previous_version"]) == (2, 1)
     stale = {**new, "version": 2}
-    await h.cmd(command("rules.upsert", "approval-rules", {"rule_set": stale, "actor": {"id": "admin", "roles": ["admin"]}}))
+    await h.cmd(command("rules.upsert", "approval-rules", {"rule_set": stale, "actor": {"id": "ada", "roles": ["admin"]}}))
     broken = {**new, "version": 3, "deputies": {"john": "peter", "peter": "john"}}
-    await h.cmd(command("rules.upsert", "approval-rules", {"rule_set": broken, "actor": {"id": "admin", "roles": ["admin"]}}))
+    await h.cmd(command("rules.upsert", "approval-rules", {"rule_set": broken, "actor": {"id": "ada", "roles": ["admin"]}}))
     refused = h.events("approval.rules_refused")
     assert [r["data"]["version_in_force"] for r in refused] == [2, 2]
     assert "must be greater than 2" in refused[0]["data"]["reasons"][0]

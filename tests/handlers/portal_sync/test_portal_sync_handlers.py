@@ -36,7 +36,7 @@ async def harness(settings, store):
     broker = KafkaBroker()
     register(broker, settings, store, known_statuses())
     topics = settings.topics
-    seen = capture(broker, {"portal": topics.portal_case_status, "commands": topics.case_commands,
+    seen = capture(broker, {"portal": topics.portal_case_status, "commands": topics.sent_by("portal-sync").case_commands,
                             "dlq": (topics.dlq(topics.case_events), as_bytes)})
     async with TestKafkaBroker(broker) as test_broker:
         yield test_broker, seen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.principals import ingress_topic  # commands arrive on the sender's own topic
+
 import copy
 import json
 import uuid
@@ -37,7 +39,7 @@ async def store() -> MemoryRoutingStore:
 async def harness(settings, store):
     broker = KafkaBroker()
     register(broker, settings, store)
-    seen = capture(broker, {"commands": settings.topics.case_commands, "rejections": settings.topics.case_rejections})
+    seen = capture(broker, {"commands": settings.topics.sent_by("routing").case_commands, "rejections": settings.topics.case_rejections})
     async with TestKafkaBroker(broker) as test_broker:
         yield test_broker, seen
 
@@ -124,8 +126,8 @@ async def test_handover_moves_every_open_case(harness, settings, store):
     await send(broker, topic, event("case.closed", "S-2", 2, "sales", "closed", reason="solved"))
     cmd = command("routing.handover", "mary", {"actor": {"id": "mary", "roles": ["sales_rep"]},
                                                "from_person": "mary", "to_person": "sam", "comment": "holiday"})
-    await send(broker, settings.routing_commands_topic, cmd)
-    await send(broker, settings.routing_commands_topic, cmd)  # redelivered
+    await send(broker, ingress_topic(settings.routing_commands_topic, "crm"), cmd)
+    await send(broker, ingress_topic(settings.routing_commands_topic, "crm"), cmd)  # redelivered
     moves = [c for c in seen["commands"] if c["type"] == "case.assign"]
     assert sorted(c["subject"] for c in moves) == ["S-0", "S-1"]
     assert all(c["data"]["assignee"] == "sam" and "holiday" in c["data"]["comment"] for c in moves)
@@ -140,8 +142,8 @@ async def test_handover_moves_every_open_case(harness, settings, store):
 async def test_refused_handover_records_one_rejection(harness, settings, data, code):
     broker, seen = harness
     cmd = command("routing.handover", "mary", data)
-    await send(broker, settings.routing_commands_topic, cmd)
-    await send(broker, settings.routing_commands_topic, cmd)
+    await send(broker, ingress_topic(settings.routing_commands_topic, "crm"), cmd)
+    await send(broker, ingress_topic(settings.routing_commands_topic, "crm"), cmd)
     (rejection,) = seen["rejections"]
     assert rejection["data"]["code"] == code and rejection["data"]["command_id"] == cmd["id"]
     assert seen["commands"] == []
@@ -157,7 +159,7 @@ async def test_rules_upsert_puts_newer_valid_set_in_force(harness, settings, sto
     broker, seen = harness
     raw = new_rules(2)
     raw["rules"][1]["to"] = {"person": "paula"}
-    await send(broker, settings.routing_commands_topic, command("rules.upsert", "rules", {"actor": ADMIN, "rules": raw}))
+    await send(broker, ingress_topic(settings.routing_commands_topic, "crm"), command("rules.upsert", "rules", {"actor": ADMIN, "rules": raw}))
     assert seen["rejections"] == [] and (await store.rules())["version"] == 2
     await send(broker, settings.topics.case_events, opened("CL-9", cause="technical"))
     assert seen["commands"][0]["data"]["comment"].startswith("routing rules v2, rule claim-technical")
@@ -171,7 +173,7 @@ async def test_rules_upsert_puts_newer_valid_set_in_force(harness, settings, sto
 ])
 async def test_bad_rules_upsert_refused_old_set_stays(harness, settings, store, raw, actor, code, words):
     broker, seen = harness
-    await send(broker, settings.routing_commands_topic, command("rules.upsert", "rules", {"actor": actor, "rules": raw}))
+    await send(broker, ingress_topic(settings.routing_commands_topic, "crm"), command("rules.upsert", "rules", {"actor": actor, "rules": raw}))
     (rejection,) = seen["rejections"]
     assert rejection["data"]["code"] == code and words in rejection["data"]["reason"]
     assert (await store.rules())["version"] == load_rule_file(load_directory()).version
@@ -180,7 +182,7 @@ async def test_bad_rules_upsert_refused_old_set_stays(harness, settings, store, 
 async def test_unreadable_routing_command_is_refused(harness, settings):
     broker, seen = harness
     bad = {"id": "b1", "subject": "mary", "type": "routing.handover", "data": {}}  # no source/specversion
-    await broker.publish(json.dumps(bad).encode(), settings.routing_commands_topic, key=b"mary")
+    await broker.publish(json.dumps(bad).encode(), ingress_topic(settings.routing_commands_topic, "crm"), key=b"mary")
     (rejection,) = seen["rejections"]
     assert rejection["data"]["code"] == "invalid" and rejection["data"]["command_id"] == "b1"
 
