@@ -35,7 +35,7 @@ def verified_actor(principal: str, claimed: Any, directory: Directory, principal
     person = directory.get(actor_id)
     for kind_of_actor in sender.speaks_for_on(kind):
         if kind_of_actor == actor_id and person is None:  # a system actor: its one role is its own id
-            return Actor(id=actor_id, roles=[actor_id])
+            return Actor(id=actor_id, roles=[actor_id, *principals.system_roles.get(actor_id, [])])
         if kind_of_actor == STAFF and person is not None and not person.is_customer:
             return Actor(id=actor_id, roles=list(person.roles))
         if kind_of_actor == CUSTOMERS and person is not None and person.is_customer:

@@ -34,6 +34,7 @@ class Principals(BaseModel):
 
     senders: dict[str, Sender]
     command_roles: dict[str, list[str]] = Field(default_factory=dict)
+    system_roles: dict[str, list[str]] = Field(default_factory=dict, description="A system actor's roles besides its id.")
 
     def senders_of(self, kind: str) -> list[str]:
         """Principals that write the command topic `kind` (e.g. `case_commands`)."""

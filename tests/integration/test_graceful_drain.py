@@ -86,7 +86,7 @@ async def test_sigterm_mid_burst_drains_flushes_commits_then_closes(settings, to
         async with TopicReader(settings.kafka_bootstrap_servers, topics.case_events, topics.case_rejections) as reader:
             async with Producer(settings.kafka_bootstrap_servers) as producer:
                 for cmd in commands:
-                    await producer.send(topics.case_commands, cmd)
+                    await producer.send(topics.sent_by("crm").case_commands, cmd)
             await reader.wait_for(lambda rs: len(rs) >= len(commands) // 5, timeout=60)
             before_term = len(log_file.read_text())
             proc.stop(timeout=60)  # SIGTERM, and wait for the drain
@@ -99,7 +99,7 @@ async def test_sigterm_mid_burst_drains_flushes_commits_then_closes(settings, to
             assert bad == [], bad[:5]
             assert await left_in_outboxes(settings.mongodb_url, settings.database) == 0
             assert await committed(settings.kafka_bootstrap_servers, settings.group_id,
-                                   topics.case_commands) == len(answered)
+                                   topics.sent_by("crm").case_commands) == len(answered)
 
             proc.start()
             await reader.wait_for(lambda rs: len({outcome_of(json.loads(r.value)) for r in rs}) >= len(commands),

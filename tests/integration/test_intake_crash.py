@@ -40,7 +40,7 @@ async def test_sigkill_mid_stream_loses_and_duplicates_nothing(settings, topics,
         async with TopicReader(settings.kafka_bootstrap_servers, topics.case_events, topics.case_rejections) as reader:
             async with Producer(settings.kafka_bootstrap_servers) as producer:
                 for cmd in commands:
-                    await producer.send(topics.case_commands, cmd)
+                    await producer.send(topics.sent_by("crm").case_commands, cmd)
             # Kill while the stream is being worked on, not before and not after.
             await reader.wait_for(lambda rs: len(rs) >= len(commands) // 5, timeout=60)
             proc.kill()

@@ -112,15 +112,15 @@ def headers_of(record: Any) -> dict[str, str]:
 async def test_every_bad_record_gets_its_outcome_and_the_valid_one_behind_it_is_handled(
         services: dict[str, ServiceProcess], producer: AIOKafkaProducer, settings: Settings):
     t = settings.topics
-    routing_topic = RoutingSettings.of(settings).routing_commands_topic
-    consumers = {t.case_commands: 1, t.case_events: 4, t.approval_commands: 1, t.approval_events: 1, routing_topic: 1}
+    routing_topic = t.sent_by("crm").routing_commands
+    consumers = {t.sent_by("crm").case_commands: 1, t.case_events: 4, t.sent_by("crm").approval_commands: 1, t.approval_events: 1, routing_topic: 1}
     claim, csr, customer = new_id("CL"), new_id("CSR"), new_id("CR")
     bad: list[Sent] = []
     # Bad records first, on the key each valid record below will use.
-    for topic, key in [(t.case_commands, customer), (t.case_events, claim), (t.case_events, csr),
-                       (t.approval_events, csr), (t.approval_commands, csr), (routing_topic, claim)]:
+    for topic, key in [(t.sent_by("crm").case_commands, customer), (t.case_events, claim), (t.case_events, csr),
+                       (t.approval_events, csr), (t.sent_by("crm").approval_commands, csr), (routing_topic, claim)]:
         for name, (value, headers) in nasty(key).items():
-            if name == "command too large" and topic not in (t.case_commands, t.approval_commands, routing_topic):
+            if name == "command too large" and topic not in (t.sent_by("crm").case_commands, t.sent_by("crm").approval_commands, routing_topic):
                 continue  # only commands have that limit
             bad.append(await send(producer, topic, key, value, headers, name))
 
@@ -128,18 +128,18 @@ async def test_every_bad_record_gets_its_outcome_and_the_valid_one_behind_it_is_
     opened = command("case.open", customer, {"case_type": "customer_request", "gbu": "lighting",
                                              "account_id": "ACC-1001", "subject": "Packaging", "actor": MARY,
                                              "fields": {"request_type": "documentation"}})
-    await send(producer, t.case_commands, customer, opened, GARBAGE_HEADERS)
-    await send(producer, t.case_commands, claim, command("case.open", claim, {
+    await send(producer, t.sent_by("crm").case_commands, customer, opened, GARBAGE_HEADERS)
+    await send(producer, t.sent_by("crm").case_commands, claim, command("case.open", claim, {
         "case_type": "claim", "gbu": "marine", "account_id": "ACC-1001", "subject": "A claim", "cause": "commercial",
         "description": "Details", "fields": {}, "actor": CARL}))
-    await send(producer, t.case_commands, csr, command("case.open", csr, {
+    await send(producer, t.sent_by("crm").case_commands, csr, command("case.open", csr, {
         "case_type": "csr", "gbu": "lighting", "account_id": "ACC-1002", "subject": "Labels", "actor": MARY,
         "fields": {"requirement_category": "labelling"}}))
-    await send(producer, t.case_commands, csr, command("case.add_product", csr, {"actor": MARY, "product_id": "P-7",
+    await send(producer, t.sent_by("crm").case_commands, csr, command("case.add_product", csr, {"actor": MARY, "product_id": "P-7",
                                                                                  "name": "Deck light"}))
-    await send(producer, t.case_commands, csr, command("case.submit", csr, {"actor": MARY}))
+    await send(producer, t.sent_by("crm").case_commands, csr, command("case.submit", csr, {"actor": MARY}))
     decide = command("approval.decide", csr, {"case_id": csr, "step": "nope", "decision": "approve", "actor": MARY})
-    await send(producer, t.approval_commands, csr, decide)
+    await send(producer, t.sent_by("crm").approval_commands, csr, decide)
     handover = command("routing.handover", claim, {"actor": MARY, "from_person": "a.b", "to_person": "c.d"})
     await send(producer, routing_topic, claim, handover)
 
@@ -181,7 +181,7 @@ async def test_every_bad_record_gets_its_outcome_and_the_valid_one_behind_it_is_
         outcomes = {(s.topic, s.name): "refused" if refused(s) else f"dead-lettered x{len(dead_letters(s))}"
                     for s in bad}
         print(json.dumps({f"{k[0]} / {k[1]}": v for k, v in outcomes.items()}, indent=1))
-        by_name = {s.name: s for s in bad if s.topic == t.case_commands}
+        by_name = {s.name: s for s in bad if s.topic == t.sent_by("crm").case_commands}
         assert refused(by_name["command too large"])[0]["data"]["code"] == "too_large"
         assert "over the limit of 32768 bytes" in refused(by_name["command too large"])[0]["data"]["reason"]
         assert refused(by_name["wrong types"])[0]["data"]["code"] == "invalid"

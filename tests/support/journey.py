@@ -69,10 +69,14 @@ class Wire:
     producers: dict[str, Producer] = field(default_factory=dict)
 
     async def send(self, principal: str, message: dict) -> None:
-        """Publish a command on the principal's own ingress topic, connected as that principal."""
+        """Publish a case command on the principal's own ingress topic, connected as that principal."""
+        await self.send_to(ingress_topic(self.topics.case_commands, principal), message, principal)
+
+    async def send_to(self, topic: str, message: dict, principal: str = "crm") -> None:
+        """Publish `message` on `topic`, connected as `principal`."""
         if principal not in self.producers:
             self.producers[principal] = await Producer(self.bootstrap, principal).__aenter__()
-        await self.producers[principal].send(ingress_topic(self.topics.case_commands, principal), message)
+        await self.producers[principal].send(topic, message)
 
     async def close(self) -> None:
         """Stop every producer."""

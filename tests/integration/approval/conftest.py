@@ -55,12 +55,12 @@ class Wire:
 
     async def case(self, type_: str, case_id: str, actor: dict, **data: Any) -> str:
         cmd = command(type_, case_id, {"actor": actor, **data})
-        await self.producer.send(self.topics.case_commands, cmd)
+        await self.producer.send(self.topics.sent_by("crm").case_commands, cmd)
         return cmd["id"]
 
     async def approval(self, type_: str, subject: str, actor: dict, **data: Any) -> str:
         cmd = command(type_, subject, {"actor": actor, **data})
-        await self.producer.send(self.topics.approval_commands, cmd)
+        await self.producer.send(self.topics.sent_by("crm").approval_commands, cmd)
         return cmd["id"]
 
     def all(self, type_: str, subject: str | None = None) -> list[dict]:
@@ -90,7 +90,7 @@ async def wire(approval: ServiceProcess, settings: Settings) -> AsyncIterator[Wi
     t = settings.topics
     async with Producer(settings.kafka_bootstrap_servers) as producer:
         async with TopicReader(settings.kafka_bootstrap_servers, t.case_events, t.case_rejections, t.approval_events,
-                               t.case_commands) as reader:
+                               t.sent_by("approval").case_commands) as reader:  # what approval tells intake
             yield Wire(producer, reader, settings)
 
 

@@ -38,8 +38,8 @@ async def test_restart_keeps_timers_and_applies_a_later_decision_once(wire: Wire
     # a decision after the restart, sent twice (redelivery of the same command id), is applied once
     decision = {"case_id": case_id, "step": "approval", "decision": "approve", "comment": "escalated, fine"}
     cmd = command("approval.decide", case_id, {"actor": CLARA, **decision})
-    await wire.producer.send(wire.topics.approval_commands, cmd)
-    await wire.producer.send(wire.topics.approval_commands, cmd)
+    await wire.producer.send(wire.topics.sent_by("crm").approval_commands, cmd)
+    await wire.producer.send(wire.topics.sent_by("crm").approval_commands, cmd)
     await wire.wait("case.status_changed", case_id, where=lambda d: d["data"]["to"] == "approved")
     late = await wire.approval("approval.decide", case_id, PETER, **decision)
     await wire.reader.wait_for(lambda _: bool(wire.rejection_of(late)), timeout=60)

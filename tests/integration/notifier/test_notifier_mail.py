@@ -82,14 +82,14 @@ async def test_csr_journey_mails_the_right_people_with_working_links(wire, notif
     await j.ok("case.add_product", "mary", product_id="P-1", name="Luminaire 1")
     await j.ok("case.submit", "mary", expect=("case.status_changed",))
     pre = requested(j.case_id, "pre_approval", "john", approvals_site)
-    await wire.producer.send(approval_topic, pre)
+    await wire.send_to(approval_topic, pre, "approval")  # as approval: it alone writes these
     await j.ok("case.record_approval", "approval", step="pre_approval", approver="john", **APPROVE,
                expect=("case.status_changed",))
     await j.ok("case.assign", ROUTING, assignee="frank", expect=("case.assigned",))
     await j.ok("case.record_assessment", "frank", feasibility_conclusion="Feasible", feasible=True)
     await j.ok("case.submit", "frank", expect=("case.status_changed",))
     final = requested(j.case_id, "final_approval", "peter", approvals_site)
-    await wire.producer.send(approval_topic, final)
+    await wire.send_to(approval_topic, final, "approval")
     await j.ok("case.record_approval", "approval", step="final_approval", approver="peter", **APPROVE,
                expect=("case.status_changed",))
     await j.ok("case.assign", ROUTING, queue="implementers", expect=("case.assigned",))  # nobody: no mail

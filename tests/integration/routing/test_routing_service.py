@@ -35,7 +35,7 @@ def routing(settings: Settings, intake: object, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="module")
 def routing_topic(settings: Settings) -> str:
-    return RoutingSettings.of(settings).routing_commands_topic
+    return settings.topics.sent_by("crm").routing_commands
 
 
 def http(proc: ServiceProcess, path: str) -> dict[str, Any]:
@@ -125,7 +125,7 @@ async def test_handover_moves_all_open_cases(wire, routing, routing_topic):  # n
     await j.wire.reader.wait_for(lambda _: len(http(routing, "/people/mary/cases")["cases"]) >= 2, 60)
     handover = command("routing.handover", "mary", {"actor": {"id": "peter", "roles": ["sales_manager"]},
                                                     "from_person": "mary", "to_person": "sam", "comment": "holiday"})
-    await wire.producer.send(routing_topic, handover)
+    await wire.send_to(routing_topic, handover)
     for j in cases:
         moved = await wait_routed(j)
         assert moved["assignee"] == "sam" and moved["previous_assignee"] == "mary"
@@ -136,7 +136,7 @@ async def test_handover_moves_all_open_cases(wire, routing, routing_topic):  # n
 async def test_refused_handover_is_recorded(wire, routing, routing_topic):  # noqa: F811
     bad = command("routing.handover", "mary", {"actor": {"id": "sam", "roles": ["sales_rep"]},
                                                "from_person": "mary", "to_person": "sam"})
-    await wire.producer.send(routing_topic, bad)
+    await wire.send_to(routing_topic, bad)
     records = await wire.reader.wait_for(
         lambda rs: any(b'"case.command_rejected"' in r.value and bad["id"].encode() in r.value for r in rs), 60)
     rejection = next(json.loads(r.value) for r in records if bad["id"].encode() in r.value)
@@ -149,12 +149,12 @@ async def test_rules_upsert_invalid_refused_then_newer_in_force(wire, routing, r
     broken = {**rules, "version": 2, "rules": [*rules["rules"], {"id": "x", "case_type": "claim", "at": "opened",
                                                                   "match": {"gbu": "nowhere"}, "to": {"queue": "void"}}]}
     bad = command("rules.upsert", "rules", {"actor": admin, "rules": broken})
-    await wire.producer.send(routing_topic, bad)
+    await wire.send_to(routing_topic, bad)
     records = await wire.reader.wait_for(lambda rs: any(bad["id"].encode() in r.value for r in rs), 60)
     rejection = next(json.loads(r.value) for r in records if bad["id"].encode() in r.value)
     assert rejection["data"]["code"] == "invalid" and "queue 'void' does not exist" in rejection["data"]["reason"]
     assert http(routing, "/rules")["version"] == 1
-    await wire.producer.send(routing_topic, command("rules.upsert", "rules", {"actor": admin, "rules": {**rules, "version": 2}}))
+    await wire.send_to(routing_topic, command("rules.upsert", "rules", {"actor": admin, "rules": {**rules, "version": 2}}))
     await wire.reader.wait_for(lambda _: http(routing, "/rules")["version"] == 2, 60)
     j = Journey(wire, "claim")
     await j.ok("case.open", "carl", **opening("claim", cause="logistics"))
