@@ -66,8 +66,12 @@ def acls(topics: Topics, group_prefix: str = "", principals: Principals | None =
         "routing": [t.case_rejections], "portal-sync": [t.portal_case_status], "notifier": [t.notification_events],
     }
     for service in SERVICES:
+        # It dead-letters what it cannot read (`<input>.dlq`) and outbox entries a topic refuses (`<output>.dlq`).
+        own_ingress = [ingress_topic(getattr(t, kind), service)
+                       for kind in (policy.senders[service].sends if service in policy.senders else [])]
+        outputs = writes[service] + own_ingress
         out += _consumer(service, reads[service], f"{group_prefix}{service}")
-        out += _producer(service, writes[service] + [dlq(name) for name in reads[service]])
+        out += _producer(service, writes[service] + [dlq(name) for name in reads[service] + outputs])
         out += [Acl(service, DESCRIBE_CONFIGS, TOPIC, name) for name in reads[service] + writes[service]]
     for principal, sender in policy.senders.items():
         out += _producer(principal, [ingress_topic(getattr(t, kind), principal) for kind in sender.sends])

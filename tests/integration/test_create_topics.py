@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support import credentials  # the test broker's principals
+
 import uuid
 
 import pytest
@@ -15,9 +17,9 @@ pytestmark = pytest.mark.integration
 async def test_creates_once_then_finds_them(stack):
     name = f"ct-{uuid.uuid4().hex[:8]}"
     specs = [TopicSpec(name, 3), TopicSpec(f"{name}.dlq", 1)]
-    assert sorted(await ensure_topics(stack.kafka, specs)) == sorted(s.name for s in specs)
-    assert await ensure_topics(stack.kafka, specs) == []
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
+    assert sorted(await ensure_topics(stack.kafka, specs, security=credentials.options())) == sorted(s.name for s in specs)
+    assert await ensure_topics(stack.kafka, specs, security=credentials.options()) == []
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka, **credentials.options())
     await admin.start()
     try:
         await admin.delete_topics([s.name for s in specs])
@@ -27,4 +29,4 @@ async def test_creates_once_then_finds_them(stack):
 
 async def test_a_refused_topic_is_an_error_not_a_silent_success(stack):
     with pytest.raises(RuntimeError, match="could not create topics"):
-        await ensure_topics(stack.kafka, [TopicSpec(f"ct-{uuid.uuid4().hex[:8]}", 1)], replication=3)
+        await ensure_topics(stack.kafka, [TopicSpec(f"ct-{uuid.uuid4().hex[:8]}", 1)], replication=3, security=credentials.options())

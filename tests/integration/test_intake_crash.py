@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from tests.support.env import service_env
+from tests.support.journey import principal_for
 from tests.support.kafka_io import Producer, TopicReader, command
 from tests.support.service_process import ServiceProcess
 
@@ -27,7 +28,7 @@ def stream() -> list[dict]:
         case_id = f"K-{run}-{n}"
         commands.append(command("case.open", case_id, {
             "case_type": "helpdesk", "gbu": "lighting", "account_id": "ACC-1001",
-            "subject": f"Lamp {n} flickers", "actor": {"id": "system:webform", "roles": []}}))
+            "subject": f"Lamp {n} flickers", "actor": ACTOR}))  # one sender per case: ingress topics keep order per sender only
         for u in range(UPDATES):
             commands.append(command("case.update", case_id, {"description": f"note {u}", "actor": ACTOR}))
     return commands
@@ -40,7 +41,7 @@ async def test_sigkill_mid_stream_loses_and_duplicates_nothing(settings, topics,
         async with TopicReader(settings.kafka_bootstrap_servers, topics.case_events, topics.case_rejections) as reader:
             async with Producer(settings.kafka_bootstrap_servers) as producer:
                 for cmd in commands:
-                    await producer.send(topics.sent_by("crm").case_commands, cmd)
+                    await producer.send(topics.sent_by(principal_for(cmd["data"]["actor"]["id"])).case_commands, cmd)
             # Kill while the stream is being worked on, not before and not after.
             await reader.wait_for(lambda rs: len(rs) >= len(commands) // 5, timeout=60)
             proc.kill()

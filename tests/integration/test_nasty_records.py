@@ -8,6 +8,8 @@ the approval, the notifier plans the approver's mail, approval and routing refus
 
 from __future__ import annotations
 
+from tests.support import credentials  # the test broker's principals
+
 import json
 import urllib.request
 import uuid
@@ -86,7 +88,8 @@ def services(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, max_request_size=1_000_000)
+    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, max_request_size=1_000_000,
+                         **credentials.options())
     await p.start()
     yield p
     await p.stop()

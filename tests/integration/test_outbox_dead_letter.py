@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support import credentials  # the test broker's principals
+
 import asyncio
 import json
 import uuid
@@ -26,9 +28,9 @@ SMALL = Limits(record_bytes=20_000)  # a topic limit far below the producer's, s
 @pytest.fixture
 async def topic(stack):
     name = f"ob-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(stack.kafka, [TopicSpec(name, 1), TopicSpec(Topics.dlq(name), 1)], limits=SMALL)
+    await ensure_topics(stack.kafka, [TopicSpec(name, 1), TopicSpec(Topics.dlq(name), 1)], limits=SMALL, security=credentials.options())
     yield name
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka, **credentials.options())
     await admin.start()
     try:
         await admin.delete_topics([name, Topics.dlq(name)])
@@ -85,7 +87,7 @@ async def test_entries_behind_a_refused_one_are_published_and_it_is_on_the_dead_
 
 
 async def test_created_topics_carry_the_size_limit_and_min_insync_replicas(stack, topic):
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka, **credentials.options())
     await admin.start()
     try:
         configs = await _configs(admin, topic)
@@ -97,12 +99,12 @@ async def test_created_topics_carry_the_size_limit_and_min_insync_replicas(stack
 
 async def test_an_existing_topic_below_the_size_limit_is_raised_and_keeps_its_other_configs(stack):
     name = f"ob-old-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka, **credentials.options())
     await admin.start()
     try:  # a topic from before the limits: a small max.message.bytes and an operator's retention
         await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": "1000",
                                                                        "retention.ms": "1234567"})])
-        assert await ensure_topics(stack.kafka, [TopicSpec(name, 1)], limits=SMALL) == []
+        assert await ensure_topics(stack.kafka, [TopicSpec(name, 1)], limits=SMALL, security=credentials.options()) == []
         configs = await _configs(admin, name, until=lambda c: c.get("max.message.bytes") != "1000")
         assert configs["max.message.bytes"] == str(SMALL.broker_bytes) and configs["retention.ms"] == "1234567"
     finally:

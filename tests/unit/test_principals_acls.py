@@ -36,7 +36,8 @@ def test_external_systems_read_what_mirrors_their_commands():
 
 
 def test_consumers_write_the_dead_letters_of_what_they_read():
-    assert writers("case.events.dlq") == {"approval", "routing", "portal-sync", "notifier"}
+    # readers dead-letter what they cannot read; intake, what the topic refuses from its outbox
+    assert writers("case.events.dlq") == {"intake", "approval", "routing", "portal-sync", "notifier"}
     assert writers("case.commands.crm.dlq") == {"intake"}
 
 
