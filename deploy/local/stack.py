@@ -18,6 +18,7 @@ from pathlib import Path
 
 from oidc_issuer import Issuer
 from processes import free_port, python_env
+from kafka_auth import ADMIN, as_principal, client_env, grant_acls, masked
 from servers import ROOT, Kafka, MongoWire
 from smtp_sink import SmtpSink
 from supervisor import Supervised
@@ -50,6 +51,7 @@ class LocalStack:
         self.store: MongoWire | None = None
         self.smtp: SmtpSink | None = None
         self.issuer: Issuer | None = None
+        self.users: dict[str, str] = {}  # Kafka principal -> password, when the stack runs its own Kafka
         self._cluster = None
 
     def _log(self, label: str) -> Path | None:
@@ -61,11 +63,13 @@ class LocalStack:
         root = self.state_dir / "kafka"
         if self.brokers == 1:
             self.kafka_nodes = [Kafka(root, log_file=self._log("kafka")).start()]
+            self.users = self.kafka_nodes[0].users
             return self.kafka_nodes[0].bootstrap
         from cluster import KafkaCluster
 
         self._cluster = KafkaCluster(root, self.brokers, log_dir=self.log_dir).start()
         self.kafka_nodes = self._cluster.nodes
+        self.users = self._cluster.users
         return self._cluster.bootstrap
 
     def start(self) -> "LocalStack":
@@ -90,6 +94,8 @@ class LocalStack:
             mongo_url = self.store.url
         smtp_host, smtp_port = os.environ.get("SMTP_HOST"), os.environ.get("SMTP_PORT", "25")
         self.env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url}
+        if self.users:  # SASL: what a client needs (crm, portal, ...); each child gets only its own password
+            self.env.update(client_env(self.users))
         if not smtp_host:  # a real SMTP server on loopback that keeps every mail as a file for inspection
             self.smtp = SmtpSink(self.state_dir / "smtp", log_file=self._log("smtp")).start()
             smtp_host, smtp_port = "127.0.0.1", str(self.smtp.port)
@@ -103,15 +109,19 @@ class LocalStack:
             self.env.update({"TOPIC_REPLICATION_FACTOR": str(min(self.brokers, 3)),
                              "TOPIC_MIN_INSYNC_REPLICAS": str(min(self.brokers - 1, 2))})
 
-    def _child_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        return python_env({**self.env, **self.extra_env, **(extra or {})})
+    def _child_env(self, extra: dict[str, str] | None = None, principal: str | None = None) -> dict[str, str]:
+        env = {**self.env, **self.extra_env, **(extra or {})}
+        return python_env(as_principal(env, self.users, principal) if self.users else env)
 
     def _create_topics(self) -> None:
         argv = [sys.executable, "-m", "shared.runtime.create_topics"]
-        result = subprocess.run(argv, env=self._child_env(), capture_output=True, text=True, timeout=180)
+        result = subprocess.run(argv, env=self._child_env(principal=ADMIN), capture_output=True, text=True, timeout=180)
         print(f"[create-topics] {result.stdout.strip()}{result.stderr.strip()}", flush=True)
         if result.returncode != 0:
             raise RuntimeError("topic creation failed")
+        if self.users:
+            count = grant_acls(self.env["KAFKA_BOOTSTRAP_SERVERS"], self.users, {**self.env, **self.extra_env})
+            print(f"[create-acls] {count} ACLs", flush=True)
 
     def _start_services(self) -> None:
         runnable = [(label, module) for label, module in SERVICES if _runnable(module)]
@@ -126,7 +136,8 @@ class LocalStack:
                 name = label if self.replicas == 1 else f"{label}-{i}"
                 url = f"http://127.0.0.1:{port}"
                 # Same SERVICE_NAME for every replica: they share one consumer group and split the partitions.
-                env = self._child_env({"SERVICE_NAME": label, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url})
+                env = self._child_env({"SERVICE_NAME": label, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url},
+                                      principal=label)
                 replicas.append(Supervised(name, [sys.executable, "-m", module], env,
                                            health_url=url + HEALTH_PATH, log_file=self._log(name)).start())
             self.services[label] = replicas
@@ -169,8 +180,11 @@ def main() -> int:
     try:
         stack.start()
         lines = [f"{key}={value}" for key, value in stack.env.items()]
+        env_file.touch(mode=0o600)  # it holds the Kafka passwords
+        os.chmod(env_file, 0o600)
         env_file.write_text("\n".join(lines) + "\n")
-        print("\nstack is up; addresses in .local/stack.env:\n  " + "\n  ".join(lines))
+        shown = [f"{key}={masked(key, value)}" for key, value in stack.env.items()]
+        print("\nstack is up; addresses in .local/stack.env:\n  " + "\n  ".join(shown))
         print("use them with:  set -a; . .local/stack.env; set +a      (Ctrl-C stops everything)\n", flush=True)
         while not stop.wait(1):
             pass
