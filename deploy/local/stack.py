@@ -136,7 +136,9 @@ class LocalStack:
                 name = label if self.replicas == 1 else f"{label}-{i}"
                 url = f"http://127.0.0.1:{port}"
                 # Same SERVICE_NAME for every replica: they share one consumer group and split the partitions.
-                env = self._child_env({"SERVICE_NAME": label, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url},
+                # DEV_MODE: the local stack may use the default link secret; the notifier links to approval.
+                env = self._child_env({"SERVICE_NAME": label, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url,
+                                       "DEV_MODE": "true", "APPROVAL_PUBLIC_URL": self.env.get("APPROVAL_HTTP", url)},
                                       principal=label)
                 replicas.append(Supervised(name, [sys.executable, "-m", module], env,
                                            health_url=url + HEALTH_PATH, log_file=self._log(name)).start())
