@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
+import threading
 import time
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
@@ -27,12 +29,34 @@ def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
     sink.stop()
 
 
+class _Approvals(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        ok = self.path.startswith("/approvals/")
+        self.send_response(200 if ok else 404)
+        self.end_headers()
+        self.wfile.write(b"decide here" if ok else b"")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def notifier(settings: Settings, smtp: SmtpSink, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def approvals_site() -> Iterator[str]:
+    """Where the approval links of the test point (stands in for the approval service's decision page)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Approvals)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def notifier(settings: Settings, smtp: SmtpSink, approvals_site: str,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The notifier as a real process on this module's topics, database and SMTP sink, with quick retries."""
     from tests.support.service_process import ServiceProcess
 
     env = service_env(settings, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), CASE_LINK_BASE=CASE_LINK_BASE,
+                      APPROVAL_PUBLIC_URL=approvals_site,
                       NOTIFY_RETRY_BASE_SECONDS="0.3", NOTIFY_RETRY_MAX_SECONDS="1", NOTIFY_SWEEP_SECONDS="0.3",
                       NOTIFY_MAX_ATTEMPTS="3", SMTP_TIMEOUT_SECONDS="3", NOTIFY_LEASE_SECONDS="3")
     proc = ServiceProcess("notifier", env, tmp_path_factory.mktemp("notifier") / "notifier.log")

@@ -7,17 +7,15 @@ with links to a small HTTP server of the test so the links in the mail can be fo
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import re
-import threading
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
+from approval.core.tokens import Linker
 from tests.integration.notifier.conftest import CASE_LINK_BASE, REFUSED, wait_for_mail
 from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
 from tests.support.kafka_io import Producer, TopicReader, of_type
@@ -30,35 +28,17 @@ APPROVE = {"decision": "approve", "comment": "ok"}
 CSR = {"requirement_category": "labelling", "main_shipping_site": "Bergen"}
 
 
-class _Approvals(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
-        ok = self.path.startswith("/approvals/")
-        self.send_response(200 if ok else 404)
-        self.end_headers()
-        self.wfile.write(b"decide here" if ok else b"")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def approvals_site() -> Iterator[str]:
-    """Where the approval links of the test point (stands in for the approval service's decision page)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Approvals)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 def approval_event(type_: str, case_id: str, data: dict, id_: str | None = None) -> dict:
     return {"specversion": "1.0", "id": id_ or str(uuid.uuid4()), "source": "/services/approval", "type": type_,
             "subject": case_id, "time": "2026-11-25T10:00:00Z", "data": {"case_id": case_id, **data}}
 
 
 def requested(case_id: str, step: str, approver: str, site: str) -> dict:
-    token = uuid.uuid4().hex
+    # A token as approval signs it: the notifier mails only links to well-formed tokens naming the recipient.
+    approval_id = f"ap-{uuid.uuid4().hex[:6]}"
+    token = Linker("integration-test-secret-of-32-bytes!", site).token(case_id, approval_id, approver)
     return approval_event("approval.requested", case_id, {
-        "case_type": "csr", "gbu": "marine", "account_id": "ACC-1001", "approval_id": f"ap-{token[:6]}", "step": step,
+        "case_type": "csr", "gbu": "marine", "account_id": "ACC-1001", "approval_id": approval_id, "step": step,
         "approver": approver, "token": token, "link": f"{site}/approvals/{token}", "due_at": "2026-11-27T12:00:00Z",
         "rule_set_version": 1, "rule_id": "csr-default", "mode": "all", "requested_by": "mary"})
 
