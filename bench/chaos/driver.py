@@ -1,4 +1,4 @@
-"""Sending commands as an external system would: Kafka (plain aiokafka) and the services' HTTP, retried across faults."""
+"""Sending commands as external systems would: Kafka (each principal its own ingress topic) and HTTP, retried across faults."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -17,11 +17,16 @@ from aiokafka import AIOKafkaProducer
 from bench.chaos.invariants import REJECTED, Sent
 from bench.chaos.tap import Tap
 from shared.contract.envelope import derived_id
+from shared.principals import ingress_topic
+from shared.runtime.kafka_security import client_options
 from shared.settings import Topics
+from tests.support.journey import principal_for
 from tests.support.kafka_io import command
 
 log = logging.getLogger("chaos")
 RETRY_FOR = 300.0  # seconds a send is retried through an outage before the journey gives up
+SENDERS = ("crm", "portal", "webform", "erp")  # the external principals whose credentials .local/stack.env holds
+JSON = {"accept": "application/json"}
 
 
 @dataclass
@@ -35,27 +40,29 @@ class Tally:
 
 
 class Driver:
-    """One producer and one HTTP client; each call registers the command, sends it and may wait for its outcome."""
+    """A producer per sending principal and one HTTP client; each call registers a command, sends it, may await it."""
 
     def __init__(self, bootstrap: str, topics: Topics, tap: Tap, http: dict[str, str], rate: float,
-                 outcome_timeout: float) -> None:
+                 outcome_timeout: float, environ: Mapping[str, str]) -> None:
         self.topics, self.tap, self.http, self.outcome_timeout = topics, tap, http, outcome_timeout
         self.tally = Tally()
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
-                                          request_timeout_ms=15000)
+        # The broker takes a command only from the principal that may speak for its actor, on its own ingress topic.
+        self._producers = {p: AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
+                                               request_timeout_ms=15000, **client_options(p, environ))
+                           for p in SENDERS}
         self._client = httpx.AsyncClient(timeout=10)
         self._interval, self._next = (1.0 / rate if rate else 0.0), time.monotonic()
         # Mints a bearer token for a person of the directory (the stack's development issuer); HTTP needs one.
         self.token_for: Callable[[str], str] | None = None
 
     async def start(self) -> "Driver":
-        """Connect the producer."""
-        await self._producer.start()
+        """Connect the producers."""
+        await asyncio.gather(*(producer.start() for producer in self._producers.values()))
         return self
 
     async def stop(self) -> None:
-        """Close the producer and the HTTP client."""
-        await asyncio.gather(self._producer.stop(), self._client.aclose())
+        """Close the producers and the HTTP client."""
+        await asyncio.gather(*(producer.stop() for producer in self._producers.values()), self._client.aclose())
 
     async def _pace(self) -> None:
         """Global rate limit: every send takes the next slot."""
@@ -74,14 +81,20 @@ class Driver:
                 log.debug("retrying %s: %s", what, exc)
                 await asyncio.sleep(1.0)
 
-    async def send(self, topic: str, type_: str, subject: str, data: dict) -> str:
-        """Publish one command keyed by its subject; the same id on every retry (the service dedupes)."""
+    async def send(self, kind: str, type_: str, subject: str, data: dict) -> str:
+        """Publish one command (`kind`: its command topic, e.g. `case_commands`) as the principal of its actor.
+
+        Keyed by its subject; the same id on every retry (the service dedupes).
+        """
         await self._pace()
         doc = command(type_, subject, data)
+        principal = principal_for(data["actor"]["id"])
+        topic = ingress_topic(getattr(self.topics, kind), principal)
         self.tap.expect(doc["id"])
         self.tally.sent.append(Sent(doc["id"], type_, subject))
         value = json.dumps(doc).encode()
-        await self._retry(type_, lambda: self._producer.send_and_wait(topic, value, key=subject.encode()))
+        producer = self._producers[principal]
+        await self._retry(type_, lambda: producer.send_and_wait(topic, value, key=subject.encode()))
         return doc["id"]
 
     async def post_message(self, case_id: str, customer: str, text: str) -> str | None:
@@ -107,21 +120,27 @@ class Driver:
         return command_id
 
     async def decide_by_link(self, link: str, decision: str, case_id: str) -> str | None:
-        """An approver clicks the e-mail link; the service answers with the command id it published."""
+        """An approver opens the e-mail link and sends its form; the service answers with the command id it published."""
         await self._pace()
-        token = link.rsplit("/approvals/", 1)[-1]
+        path = f"/approvals/{link.rsplit('/approvals/', 1)[-1]}"
 
-        async def post() -> httpx.Response:
-            resp = await self._client.post(f"{self.http['approval']}/approvals/{token}/decide",
-                                           params={"decision": decision, "comment": "chaos link"})
-            if resp.status_code >= 500:
+        async def open_and_post() -> tuple[str, str | None]:
+            # A browser of its own: the page sets the CSRF cookie that the form's POST must bring back.
+            async with httpx.AsyncClient(base_url=self.http["approval"], timeout=10, headers=JSON) as browser:
+                resp = await browser.get(path)
+                form = resp.json().get("decide") if resp.status_code == 200 else None
+                if resp.status_code == 200 and form is None:  # the step closed before the click: no form
+                    return "closed", None
+                if form is not None:
+                    resp = await browser.post(f"{path}/decide", data={
+                        "decision": decision, "comment": "chaos link", "csrf_token": form["fields"]["csrf_token"]})
+            if resp.status_code >= 500:  # 503: the broker did not take it and the link was given back
                 raise RuntimeError(f"approval answered {resp.status_code}")
-            return resp
-        resp = await self._retry("approval link", post)
-        if resp.status_code != 202:
-            self.tally.outcomes[f"approval link http {resp.status_code}"] += 1
+            return f"http {resp.status_code}", resp.json().get("command_id") if resp.status_code == 202 else None
+        status, command_id = await self._retry("approval link", open_and_post)
+        if command_id is None:
+            self.tally.outcomes[f"approval link {status}"] += 1
             return None
-        command_id = resp.json()["command_id"]
         self.tally.sent.append(Sent(command_id, "approval.decide (link)", case_id))
         return command_id
 

@@ -79,9 +79,13 @@ def topic_views(latest: dict[str, dict | None]) -> dict[str, tuple | None]:
     return {key: PortalCaseStatus.model_validate(doc["data"]).view() if doc else None for key, doc in latest.items()}
 
 
-async def dead_letters(bootstrap: str, prefix: str) -> tuple[int, list[tuple[str, str]]]:
-    """(DLQ topics examined, (topic, error) of every record on them), read from the beginning to the end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+async def dead_letters(bootstrap: str, prefix: str, security: dict) -> tuple[int, list[tuple[str, str]]]:
+    """(DLQ topics examined, (topic, error) of every record on them), read from the beginning to the end.
+
+    `security`: client options of a principal that may read every dead-letter topic (the admin).
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+                                **security)
     await consumer.start()
     try:
         names = [t for t in await consumer.topics() if t.startswith(prefix) and t.endswith(".dlq")]
@@ -105,10 +109,10 @@ async def dead_letters(bootstrap: str, prefix: str) -> tuple[int, list[tuple[str
         await consumer.stop()
 
 
-async def consumer_lag(bootstrap: str, group_prefix: str) -> dict[str, int]:
-    """`group topic[partition]` -> records not yet committed, for every group of the deployment."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def consumer_lag(bootstrap: str, group_prefix: str, security: dict) -> dict[str, int]:
+    """`group topic[partition]` -> records not yet committed, for every group of the deployment (as the admin)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
     await asyncio.gather(admin.start(), consumer.start())
     try:
         lag: dict[str, int] = {}

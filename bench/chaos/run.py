@@ -14,7 +14,9 @@ from bench.chaos.driver import Driver, Tally
 from bench.chaos.faults import Fault, plan, run_faults
 from bench.chaos.tap import Tap
 from bench.chaos.workload import run_workload
+from shared.runtime.kafka_security import client_options
 from shared.settings import Settings
+from tests.support.credentials import ADMIN
 
 
 @dataclass
@@ -57,12 +59,12 @@ def stack_settings(env: dict[str, str]) -> Settings:
     return Settings(**{k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields})
 
 
-async def quiesce(tap: Tap, settings: Settings, opts: Options, say=print) -> bool:  # noqa: ANN001
+async def quiesce(tap: Tap, settings: Settings, admin: dict, opts: Options, say=print) -> bool:  # noqa: ANN001
     """Wait until outboxes are empty, nothing is pending, every group caught up and no record came for `quiet` s."""
     deadline = time.monotonic() + opts.quiesce_timeout
     while time.monotonic() < deadline:
         _, leftovers, _, pending = await evidence.store_facts(settings.mongodb_url, settings.mongodb_database)
-        lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix)
+        lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix, admin)
         behind = sum(lag.values())
         idle = time.monotonic() - tap.last_new
         if not leftovers and not pending and not behind and idle >= opts.quiet:
@@ -72,13 +74,14 @@ async def quiesce(tap: Tap, settings: Settings, opts: Options, say=print) -> boo
     return False
 
 
-async def check_all(tap: Tap, tally: Tally, settings: Settings, maildir: Path, mapping_file: str | None) -> list[inv.Check]:
-    """Every invariant, from the topics, the store and the mail sink."""
+async def check_all(tap: Tap, tally: Tally, settings: Settings, admin: dict, maildir: Path,
+                    mapping_file: str | None) -> list[inv.Check]:
+    """Every invariant, from the topics, the store and the mail sink (`admin`: the super user's client options)."""
     t = settings.topics
     collections, leftovers, sent_mails, pending = await evidence.store_facts(settings.mongodb_url,
                                                                              settings.mongodb_database)
-    dlq_topics, dead = await evidence.dead_letters(settings.kafka_bootstrap_servers, settings.topic_prefix)
-    lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix)
+    dlq_topics, dead = await evidence.dead_letters(settings.kafka_bootstrap_servers, settings.topic_prefix, admin)
+    lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix, admin)
     case_events = tap.of(t.case_events)
     return [
         inv.one_outcome(tally.sent, tap.of(t.case_events, t.approval_events), tap.of(t.case_rejections)),
@@ -98,9 +101,11 @@ async def chaos_run(stack, opts: Options, say=print) -> Report:  # noqa: ANN001 
     settings = stack_settings(stack.env)
     http = {label: stack.env[f"{label.upper().replace('-', '_')}_HTTP"] for label in ("approval", "portal-sync")}
     faults = plan(rng, opts.commands, opts.brokers, opts.extra_kills, opts.down_scale)
-    tap = await Tap(settings.kafka_bootstrap_servers, settings.topics).start()
+    # Clients connect with the credentials the stack hands out (.local/stack.env): crm, portal, webform, erp, admin.
+    admin = client_options(ADMIN, stack.env)
+    tap = await Tap(settings.kafka_bootstrap_servers, settings.topics, stack.env).start()
     driver = await Driver(settings.kafka_bootstrap_servers, settings.topics, tap, http, opts.rate,
-                          opts.outcome_timeout).start()
+                          opts.outcome_timeout, stack.env).start()
     if getattr(stack, "issuer", None):  # the portal's HTTP wants a customer's bearer token
         driver.token_for = stack.issuer.mint
     report = Report(opts.seed, faults, [], driver.tally)
@@ -116,9 +121,9 @@ async def chaos_run(stack, opts: Options, say=print) -> Report:  # noqa: ANN001 
                 injector.cancel()
             await asyncio.gather(injector, return_exceptions=True)
         t1 = time.monotonic()
-        report.quiescent = await quiesce(tap, settings, opts, say)
+        report.quiescent = await quiesce(tap, settings, admin, opts, say)
         report.quiesce_seconds = time.monotonic() - t1
-        report.checks = await check_all(tap, driver.tally, settings, Path(stack.env["SMTP_MAILDIR"]),
+        report.checks = await check_all(tap, driver.tally, settings, admin, Path(stack.env["SMTP_MAILDIR"]),
                                         stack.env.get("PORTAL_MAPPING_FILE"))
     finally:
         await driver.stop()

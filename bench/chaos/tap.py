@@ -7,24 +7,29 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.chaos.invariants import REJECTED
+from shared.runtime.kafka_security import client_options
 from shared.settings import Topics
+from tests.support.credentials import ADMIN
 
 log = logging.getLogger("chaos")
 
 
 class Tap:
-    """A group-less consumer of the output topics; keeps every decoded record and wakes who waits for one."""
+    """Group-less consumers of the output topics; keeps every decoded record and wakes who waits for one."""
 
-    def __init__(self, bootstrap: str, topics: Topics) -> None:
+    def __init__(self, bootstrap: str, topics: Topics, environ: Mapping[str, str]) -> None:
         self.topics = topics
-        self.names = [topics.case_events, topics.case_rejections, topics.approval_events, topics.portal_case_status,
-                      topics.notification_events]
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                          auto_offset_reset="earliest")
+        # Each topic read as a principal allowed to: the CRM mirrors its commands' outcomes, the rest only the admin.
+        self.readers = {"crm": [topics.case_events, topics.case_rejections, topics.approval_events],
+                        ADMIN: [topics.portal_case_status, topics.notification_events]}
+        self._consumers = {who: AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                                 auto_offset_reset="earliest", **client_options(who, environ))
+                           for who in self.readers}
         self.records: list[tuple[str, dict]] = []  # (topic, envelope) in arrival order
         self.undecodable: list[tuple[str, bytes]] = []
         self.portal_latest: dict[str, dict | None] = {}  # key -> latest value (None = tombstone)
@@ -34,31 +39,33 @@ class Tap:
         self._answered: set[str] = set()  # approval.requested ids the workload has answered
         self._requests: dict[str, list[dict]] = defaultdict(list)  # case id -> approval.requested, in order
         self._changed = asyncio.Condition()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> "Tap":
         """Assign every partition of the topics, from the beginning, and read in the background."""
-        await self._consumer.start()
-        parts = [TopicPartition(t, p) for t in self.names for p in (self._consumer.partitions_for_topic(t) or ())]
-        if len(parts) < len(self.names):  # metadata not fetched yet for some topic
-            await self._consumer._client.force_metadata_update()  # noqa: SLF001 (aiokafka has no public way)
-            parts = [TopicPartition(t, p) for t in self.names for p in (self._consumer.partitions_for_topic(t) or ())]
-        self._consumer.assign(parts)
-        await self._consumer.seek_to_beginning(*parts)
-        self._task = asyncio.create_task(self._run())
+        for who, consumer in self._consumers.items():
+            await consumer.start()
+            names = self.readers[who]
+            parts = [TopicPartition(t, p) for t in names for p in (consumer.partitions_for_topic(t) or ())]
+            if len(parts) < len(names):  # metadata not fetched yet for some topic
+                await consumer._client.force_metadata_update()  # noqa: SLF001 (aiokafka has no public way)
+                parts = [TopicPartition(t, p) for t in names for p in (consumer.partitions_for_topic(t) or ())]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            self._tasks.append(asyncio.create_task(self._run(consumer)))
         return self
 
     async def stop(self) -> None:
         """Stop reading."""
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._consumer.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(consumer.stop() for consumer in self._consumers.values()))
 
-    async def _run(self) -> None:
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             try:
-                batch = await self._consumer.getmany(timeout_ms=200)
+                batch = await consumer.getmany(timeout_ms=200)
             except Exception as exc:  # a broker being killed: the consumer reconnects by itself
                 log.debug("tap: %s", exc)
                 await asyncio.sleep(0.5)
