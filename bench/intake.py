@@ -1,4 +1,8 @@
-"""Benchmark: a raw aiokafka consume->produce pass-through vs the intake service, on the same local Kafka."""
+"""Benchmark: a raw aiokafka consume->produce pass-through vs the intake service, on the same local Kafka.
+
+The broker is secured like the stack's (SASL/SCRAM, ACLs): the raw pass runs as the admin on its own topics,
+the intake pass sends as the CRM on its ingress topic to intake running as its own principal.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +26,12 @@ from aiokafka.admin import AIOKafkaAdminClient  # noqa: E402
 from pymongo import AsyncMongoClient  # noqa: E402
 from servers import Kafka, MongoWire  # noqa: E402  (deploy/local)
 
+from shared.runtime.acls import acls, create_acls, wait_until_effective  # noqa: E402
 from shared.runtime.create_topics import ensure_topics, topic_specs  # noqa: E402
+from shared.runtime.kafka_security import for_principal  # noqa: E402
 from shared.settings import Settings, Topics  # noqa: E402
+from tests.support import credentials  # noqa: E402
+from tests.support.credentials import ADMIN  # noqa: E402
 from tests.support.env import service_env  # noqa: E402
 from tests.support.service_process import ServiceProcess  # noqa: E402
 
@@ -32,6 +40,7 @@ DATA = {"case.update": {"description": "Updated by the benchmark."},
         "case.open": {"case_type": "customer_request", "gbu": "lighting", "account_id": "ACC-1001", "subject": "Bench",
                       "fields": {"request_type": "technical_information"}}}
 WARMUP = 5
+SENDER = "crm"  # speaks for staff (the ACTOR) and reads case.events and case.rejections
 Message = tuple[str, bytes, bytes]  # command id, key, value
 
 
@@ -64,12 +73,14 @@ def commands(type_: str, case_ids: list[str]) -> list[Message]:
 
 
 async def measure(bootstrap: str, name: str, topics: Topics, messages: list[Message], deadline: float,
-                  rate: float = 0, rejections: bool = False) -> Result:
-    """Send `messages` to the commands topic; time each until an event with `causationid` (or `id`) == its id."""
+                  rate: float = 0, rejections: bool = False, principal: str = ADMIN) -> Result:
+    """As `principal`, send `messages` to the commands topic; time each until an event caused by (or with) its id."""
     result, out_topic = Result(name, len(messages)), topics.case_events
     reject_topic = topics.case_rejections if rejections else None
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
-    observer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)  # no group: all partitions
+    security = credentials.options(principal)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **security)
+    # No group: all partitions (and no group ACL needed).
+    observer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
     await asyncio.gather(producer.start(), observer.start())
     tps = [TopicPartition(t, p) for t in (out_topic, reject_topic) if t for p in await producer.partitions_for(t)]
     observer.assign(tps)
@@ -119,8 +130,9 @@ async def measure(bootstrap: str, name: str, topics: Topics, messages: list[Mess
 async def passthrough(bootstrap: str, topics: Topics, group: str, per_batch: bool, ready: asyncio.Event) -> None:
     """The service's shape without its logic: read a command, produce it with the same key, commit."""
     consumer = AIOKafkaConsumer(topics.case_commands, bootstrap_servers=bootstrap, group_id=group,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+                                enable_auto_commit=False, auto_offset_reset="earliest", **credentials.options())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all",
+                                **credentials.options())
     await asyncio.gather(consumer.start(), producer.start())
     try:
         while True:
@@ -142,9 +154,11 @@ async def passthrough(bootstrap: str, topics: Topics, group: str, per_batch: boo
 
 async def raw_pass(bootstrap: str, n: int, per_batch: bool, deadline: float, rate: float) -> Result:
     """Measure the pass-through on its own 12-partition commands/events topics."""
-    topics = Topics().prefixed(f"bench-{uuid.uuid4().hex[:8]}.")
-    specs = [s for s in topic_specs(topics) if s.name in (topics.case_commands, topics.case_events)]
-    await ensure_topics(bootstrap, specs)
+    # The CRM's ingress topic as the commands topic, so both passes read topics of the same shape.
+    base = Topics().prefixed(f"bench-{uuid.uuid4().hex[:8]}.")
+    topics = base.sent_by(SENDER)
+    specs = [s for s in topic_specs(base) if s.name in (topics.case_commands, topics.case_events)]
+    await ensure_topics(bootstrap, specs, security=credentials.options())
     ready = asyncio.Event()
     worker = asyncio.create_task(passthrough(bootstrap, topics, f"bench-{uuid.uuid4().hex[:8]}", per_batch, ready))
     ids = [f"RAW-{uuid.uuid4().hex[:12]}" for _ in range(n + WARMUP)]
@@ -165,13 +179,14 @@ async def intake_pass(bootstrap: str, mongo: str, n: int, deadline: float, rate:
     settings = Settings(service_name="intake", kafka_bootstrap_servers=bootstrap, mongodb_url=mongo,
                         mongodb_database=f"bench_{tag}", topic_prefix=f"bench-{tag}.",
                         consumer_group_prefix=f"bench-{tag}-")
-    topics, specs = settings.topics, topic_specs(settings.topics)
-    await ensure_topics(bootstrap, specs)
+    topics, specs = settings.topics.sent_by(SENDER), topic_specs(settings.topics)
+    await ensure_topics(bootstrap, specs, security=credentials.options())
+    await grant(bootstrap, settings)
     proc = ServiceProcess("intake", service_env(settings), log)
     ids = [f"BENCH-{tag}-{i:06d}" for i in range(n + WARMUP)]
 
     async def run(name: str, messages: list[Message], pace: float) -> Result:
-        return await measure(bootstrap, name, topics, messages, deadline, pace, rejections=True)
+        return await measure(bootstrap, name, topics, messages, deadline, pace, rejections=True, principal=SENDER)
 
     try:
         try:
@@ -189,9 +204,24 @@ async def intake_pass(bootstrap: str, mongo: str, n: int, deadline: float, rate:
         await cleanup(bootstrap, [s.name for s in specs], mongo, settings.database)
 
 
+async def grant(bootstrap: str, settings: Settings) -> None:
+    """Every principal's ACLs on the intake pass's topics and groups, once in force (nothing on a PLAINTEXT broker)."""
+    if credentials.USERS:
+        await create_acls(bootstrap, acls(settings.topics, settings.consumer_group_prefix), credentials.options())
+        await wait_until_effective(bootstrap, credentials.options(SENDER), settings.topics.case_events)
+
+
+def known_users(environ: dict[str, str]) -> dict[str, str]:
+    """Principal -> password of a SASL/SCRAM broker the environment names (`.local/stack.env`); empty otherwise."""
+    if for_principal(ADMIN, environ).protocol != "SASL_PLAINTEXT":
+        return {}
+    found = {p: for_principal(p, environ) for p in (ADMIN, SENDER)}
+    return {p: sec.password for p, sec in found.items() if sec.username == p and sec.password}
+
+
 async def cleanup(bootstrap: str, topics: list[str], mongo: str | None = None, database: str | None = None) -> None:
     """Delete the bench topics and drop the bench database."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **credentials.options())
     await admin.start()
     try:
         await admin.delete_topics(topics)
@@ -236,9 +266,14 @@ def main() -> None:
     started = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         try:
+            # Every client is a principal (tests/support/credentials); intake runs as its own, or as the admin when
+            # only the admin's and the CRM's passwords are known (an existing stack's .local/stack.env).
             if not bootstrap:
                 started.append(Kafka(Path(tmp) / "kafka", log_file=Path(tmp) / "kafka.log").start())
                 bootstrap = started[-1].bootstrap
+                credentials.USERS.update(started[-1].users)
+            else:
+                credentials.USERS.update(known_users(dict(os.environ)))
             if not mongo:
                 started.append(MongoWire(Path(tmp) / "store", log_file=Path(tmp) / "store.log").start())
                 mongo = started[-1].url

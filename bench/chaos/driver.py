@@ -1,4 +1,4 @@
-"""Sending commands as external systems would: Kafka (each principal its own ingress topic) and HTTP, retried across faults."""
+"""Sending commands as external systems would: Kafka (each principal its own ingress topic) and HTTP, retried."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ class Driver:
         return command_id
 
     async def decide_by_link(self, link: str, decision: str, case_id: str) -> str | None:
-        """An approver opens the e-mail link and sends its form; the service answers with the command id it published."""
+        """An approver opens the e-mail link and sends its form; approval answers with the command id it published."""
         await self._pace()
         path = f"/approvals/{link.rsplit('/approvals/', 1)[-1]}"
 
