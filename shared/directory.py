@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "people.yaml"
 
@@ -56,7 +56,37 @@ class Directory(BaseModel):
 
     def upserted(self, person: Person) -> "Directory":
         """A copy with `person` added or replaced (what a `person.upserted` event does to a directory copy)."""
-        return Directory(version=self.version, people=[p for p in self.people if p.id != person.id] + [person])
+        return Directory(version=self.version, people=_replaced(self.people, [person]))
+
+
+def _replaced(people: list[Person], upserts: list[Person]) -> list[Person]:
+    """`people` with each upsert replacing the entry of its id in place (directory order is kept), or appended."""
+    out = {p.id: p for p in people}
+    for person in upserts:
+        out[person.id] = person  # a dict keeps the first insertion's position: a replaced person stays put
+    return list(out.values())
+
+
+class LiveDirectory(Directory):
+    """A directory kept current in place: the file's people with every upsert on top (services hold this one)."""
+
+    _base: list[Person] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def from_file(cls, path: str | None = None) -> "LiveDirectory":
+        """Starts as the file (PEOPLE_FILE); the cached file directory itself is never changed."""
+        base = load_directory(path)
+        live = cls(version=base.version, people=list(base.people))
+        live._base = list(base.people)
+        return live
+
+    def apply(self, person: Person) -> None:
+        """An upsert replaces the whole person (roles included); the latest one applied wins."""
+        self.people = _replaced(self.people, [person])
+
+    def reset(self, upserts: list[Person]) -> None:
+        """The file's people with `upserts` (a store's copy) on top, dropping what was applied before."""
+        self.people = _replaced(self._base, upserts)
 
 
 @lru_cache(maxsize=4)

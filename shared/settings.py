@@ -12,7 +12,7 @@ COMMAND_TOPICS = ("case_commands", "approval_commands", "routing_commands")  # r
 class Topics(BaseModel):
     """Topic names; each can be renamed with env `TOPIC_<NAME>` (e.g. `TOPIC_CASE_EVENTS`)."""
 
-    case_commands: str = Field("case.commands", description="Commands in: case.* and account.upsert.")
+    case_commands: str = Field("case.commands", description="Commands in: case.*, account.upsert and person.upsert.")
     case_events: str = Field("case.events", description="Facts about cases, keyed by case id.")
     case_rejections: str = Field("case.rejections", description="Commands refused, with code and reason.")
     approval_commands: str = Field("approval.commands", description="Approver decisions and delegations.")

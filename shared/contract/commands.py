@@ -230,6 +230,18 @@ class AccountUpsert(_Command):
     country: str | None = Field(None, description="ISO 3166 alpha-2 country code.")
 
 
+class PersonUpsert(_Command):
+    """`person.upsert`: create or replace a people-directory entry (subject = person id)."""
+
+    id: str = Field(description="Person id, as in `actor.id`.", **_ID)
+    name: str = Field(min_length=1, description="Display name.")
+    email: str = Field(min_length=1, description="Where notifications go.")
+    roles: list[str] = Field(default_factory=list, description="Roles held (the only source of an actor's roles).")
+    groups: list[str] = Field(default_factory=list, description="Teams/queues the person belongs to.")
+    manager: str | None = Field(None, description="Person id of the manager.")
+    account_id: str | None = Field(None, description="Set for a customer's contact: the account they belong to.")
+
+
 COMMAND_TYPES: dict[str, type[BaseModel]] = {
     "case.open": CaseOpen,
     "case.update": CaseUpdate,
@@ -253,5 +265,6 @@ COMMAND_TYPES: dict[str, type[BaseModel]] = {
     "case.place_order": CasePlaceOrder,
     "case.confirm_order": CaseConfirmOrder,
     "account.upsert": AccountUpsert,
+    "person.upsert": PersonUpsert,
 }
 """Command type -> model of its `data`."""

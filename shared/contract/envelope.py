@@ -36,7 +36,7 @@ class CloudEvent(BaseModel):
     id: str = Field(min_length=1, description="Unique id of this message; the idempotency key.")
     source: str = Field(min_length=1, description="URI-reference of the producer, e.g. `/services/intake`.")
     type: str = Field(min_length=1, description="Command or event type, e.g. `case.open`, `case.opened`.")
-    subject: str | None = Field(None, description="The case id (or account id for `account.upsert`); also the Kafka key.")
+    subject: str | None = Field(None, description="The case id (or account id for `account.upsert`, person id for `person.upsert`); also the Kafka key.")
     time: datetime = Field(default_factory=now_utc, description="When the producer created the message (RFC 3339).")
     datacontenttype: str = Field("application/json", description="Media type of `data`; always JSON here.")
     dataschema: str | None = Field(None, description="Contract version of `data`, e.g. `case-backbone/1`.")

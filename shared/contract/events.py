@@ -166,6 +166,18 @@ class AccountUpserted(BaseModel):
     country: str | None = Field(None, description="Country code.")
 
 
+class PersonUpserted(BaseModel):
+    """`person.upserted`: the people-directory entry was stored (keyed by person id); it replaces the person."""
+
+    id: str = Field(description="Person id.")
+    name: str = Field(description="Display name.")
+    email: str = Field(description="E-mail address.")
+    roles: list[str] = Field(default_factory=list, description="Roles held.")
+    groups: list[str] = Field(default_factory=list, description="Teams/queues.")
+    manager: str | None = Field(None, description="Person id of the manager.")
+    account_id: str | None = Field(None, description="A customer's account.")
+
+
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     "case.opened": CaseOpened,
     "case.updated": CaseUpdated,
@@ -185,5 +197,6 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
     "case.order_placed": OrderChanged,
     "case.order_confirmed": OrderChanged,
     "account.upserted": AccountUpserted,
+    "person.upserted": PersonUpserted,
 }
 """Event type -> model of its `data`."""

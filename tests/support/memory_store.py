@@ -57,6 +57,10 @@ class MemoryCaseStore:
         self.account_applied: dict[str, set[str]] = {}
         self.case_outbox = _Outbox(lambda o: self.cases[o]["outbox"], lambda o, v: self.cases[o].update(outbox=v))
         self.account_outbox = _Outbox(self.account_outboxes.__getitem__, self.account_outboxes.__setitem__)
+        self.people: dict[str, dict[str, Any]] = {}
+        self.person_outboxes: dict[str, list[OutboxEntry]] = {}
+        self.person_applied: dict[str, set[str]] = {}
+        self.person_outbox = _Outbox(self.person_outboxes.__getitem__, self.person_outboxes.__setitem__)
 
     async def get(self, case_id: str, command_id: str) -> StoredCase | None:
         doc = self.cases.get(case_id)
@@ -96,4 +100,13 @@ class MemoryCaseStore:
         applied.add(command_id)
         self.accounts[account["account_id"]] = copy.deepcopy(account)
         self.account_outboxes.setdefault(account["account_id"], []).extend(outbox)
+        return True
+
+    async def upsert_person(self, person: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
+        applied = self.person_applied.setdefault(person["id"], set())
+        if command_id in applied:
+            return False
+        applied.add(command_id)
+        self.people[person["id"]] = copy.deepcopy(person)
+        self.person_outboxes.setdefault(person["id"], []).extend(outbox)
         return True

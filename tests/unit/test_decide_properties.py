@@ -66,6 +66,7 @@ PAYLOADS = {
     "case.place_order": st.fixed_dictionaries({"order_reference": st.sampled_from(["SO-1", ""])}),
     "case.confirm_order": st.just({}),
     "account.upsert": st.fixed_dictionaries({"account_id": ids, "name": st.just("n")}),
+    "person.upsert": st.fixed_dictionaries({"id": ids, "name": st.just("n"), "email": st.just("e")}),  # intake's service, not decide
     "case.teleport": st.just({}),
 }
 assert set(COMMAND_TYPES) <= set(PAYLOADS)

@@ -23,11 +23,11 @@ from approval.service import ApprovalCore
 from approval.settings import ApprovalSettings, link_secret_problem
 from intake.core import load_lifecycles
 from shared.contract.catalog import CommandRejectedEnvelope, EventEnvelope
-from shared.directory import load_directory
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.verified import verified
+from shared.runtime.people import FollowedDirectory, MongoPeople
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
 
@@ -46,24 +46,27 @@ class Approval:
     scheduler: Scheduler
 
 
-def rule_book(settings: Settings, store: ApprovalStore) -> RuleBook:
+def rule_book(settings: Settings, store: ApprovalStore, people: FollowedDirectory) -> RuleBook:
     """Rules from the packaged file (or APPROVAL_RULES_FILE), checked against intake's lifecycles."""
     path = getattr(settings, "approval_rules_file", None)
-    return RuleBook(store, load_rule_file(path), approval_steps(load_lifecycles()), load_directory())
+    return RuleBook(store, load_rule_file(path), approval_steps(load_lifecycles()), people.directory)
 
 
-def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore) -> Approval:
+def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore,
+             people: FollowedDirectory | None = None) -> Approval:
     """Subscribe to case events and approval commands, declare what is published; returns the service."""
+    people = people or FollowedDirectory()
     # What approval writes goes to its own ingress topics (`case.commands.approval`): ACLs allow it nothing else.
     topics = settings.topics.sent_by(PRINCIPAL)
     linker = Linker(settings.link_secret, settings.public_base_url, ttl=getattr(settings, "link_ttl", DEFAULT_TTL))
     publisher = Publisher(broker, settings.limits.record_bytes)
-    core = ApprovalCore(store, publisher, topics, rule_book(settings, store), linker)
+    core = ApprovalCore(store, publisher, topics, rule_book(settings, store, people), linker)
     service = Approval(core, CaseEventHandler(core), CommandHandler(core),
                        Scheduler(core, getattr(settings, "approval_scheduler_seconds", 30.0)))
-    subscribe(broker, topics.case_events, settings.group_id, service.case_events.handle,
+    subscribe(broker, topics.case_events, settings.group_id, people.following(service.case_events.handle),
               limits=settings.limits, schema=EventEnvelope,
-              description="Case facts; status changes into a status with an approval step open that step.")
+              description="Case facts; status changes into a status with an approval step open that step; "
+                          "person.upserted keeps the people directory current.")
     ingress = settings.topics.ingress("approval_commands")
     handle = verified(service.commands.handle, core.refuse_malformed, lambda: core.directory, "approval_commands")
     subscribe(broker, ingress, settings.group_id, handle, core.refuse_malformed,
@@ -88,19 +91,20 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Any:
         raise UnsafeLinkSecret(problem)
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
-    store = MongoApprovalStore(db)
-    service = register(broker, settings, store)
+    store, people = MongoApprovalStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
+    service = register(broker, settings, store, people)
     relay = OutboxRelay(store.outboxes, Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()
+        await people.refresh()  # the people upserted before a restart
         await service.core.rules.current()  # a newer set accepted before a restart stays in force
 
     csrf = Csrf(settings.link_secret, timedelta(minutes=settings.link_csrf_minutes))
     routes = approval_routes(store, service.core.linker, csrf, broker, settings.topics.sent_by(PRINCIPAL))
     app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
                      on_startup=[prepare],
-                     background=[relay, service.scheduler.loop],  # relay first: a crash's leftovers; stopped last
+                     background=[relay, service.scheduler.loop, people.loop],  # relay first: a crash's leftovers; stopped last
                      after_shutdown=[client.close], grace_seconds=settings.shutdown_grace_seconds)
     getattr(app, "streams", app).context.set_global("approval_service", service)
     return app

@@ -16,18 +16,20 @@ from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.runtime.people import FollowedDirectory, MongoPeople
 from shared.settings import Settings, Topics
 
 
-def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: PublishedMarks) -> IntakeService:
+def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: PublishedMarks,
+             people: FollowedDirectory | None = None) -> IntakeService:
     """Subscribe intake to its commands and declare what it publishes; returns the service."""
     topics = settings.topics
     service = IntakeService(store, Publisher(broker, settings.limits.record_bytes), topics, marks,
-                            case_bytes=settings.limits.case_bytes)
+                            case_bytes=settings.limits.case_bytes, people=people)
     ingress = topics.ingress("case_commands")
     subscribe(broker, ingress, settings.group_id, service.handle, service.refuse_malformed,
               limits=settings.limits, schema=catalog.CommandEnvelope,
-              description="Commands for cases and the account directory, one ingress topic per sending principal "
+              description="Commands for cases and the account and people directories, one ingress topic per sending principal "
                           "(`case.commands.<principal>`, writable by that principal alone).")
     broker.publisher(topics.case_events, schema=catalog.EventEnvelope, title=topics.case_events,
                      description="Facts about cases, keyed by case id, each with the case's new version.")
@@ -44,19 +46,21 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoCaseStore(db)
-    marks = PublishedMarks()
-    register(broker, settings, store, marks)
-    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox],
+    marks, people = PublishedMarks(), FollowedDirectory(MongoPeople(store.people))
+    register(broker, settings, store, marks, people)
+    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox, store.person_outbox],
                         Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()
         await store.seed_accounts([a.model_dump(mode="json") for a in load_seed_accounts().values()])
+        await store.seed_people([p.model_dump(mode="json") for p in people.directory.people])
+        await people.refresh()  # before the first command: upserts stored before a restart
 
     # Stopped in reverse after the consumers drained: marks written first, so the relay's last sweep
     # re-sends nothing already on the broker; the store client closes last.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, on_startup=[prepare],
-                      background=[relay, marks], after_shutdown=[client.close],
+                      background=[relay, marks, people.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

@@ -10,20 +10,21 @@ from pydantic import ValidationError
 from intake.core import Accepted, Account, Refused, decide
 from intake.core.results import refuse
 from intake.ports.store import CaseStore
-from shared.contract.commands import AccountUpsert
-from shared.contract.events import AccountUpserted
+from shared.contract.commands import AccountUpsert, PersonUpsert
+from shared.contract.events import AccountUpserted, PersonUpserted
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.runtime.inbound import Malformed, describe_validation_error
 from shared.runtime.marks import BulkMarkable, PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
-from shared.directory import Directory, load_directory
+from shared.directory import Person
+from shared.runtime.people import FollowedDirectory
 from shared.identity import Forbidden, require_roles, verified_actor, with_actor
 from shared.principals import Principals, load_principals
 from shared.runtime.refusals import RefusedCommand, Refusals
 from shared.settings import Limits, Topics
 
 SOURCE = "/services/intake"
-ACCOUNT_UPSERT = "account.upsert"
+ACCOUNT_UPSERT, PERSON_UPSERT = "account.upsert", "person.upsert"
 MAX_ATTEMPTS = 20
 
 
@@ -36,10 +37,10 @@ class IntakeService:
 
     def __init__(self, store: CaseStore, publisher: Publisher, topics: Topics, marks: PublishedMarks,
                  clock: Callable[[], datetime] = now_utc, case_bytes: int = Limits().case_bytes,
-                 directory: Directory | None = None, principals: Principals | None = None) -> None:
+                 people: FollowedDirectory | None = None, principals: Principals | None = None) -> None:
         self._store, self._publisher, self._topics, self._clock = store, publisher, topics, clock
         self._marks, self._case_bytes = marks, case_bytes
-        self._directory, self._principals = directory or load_directory(), principals or load_principals()
+        self._people, self._principals = people or FollowedDirectory(), principals or load_principals()
 
     @cached_property
     def _refusals(self) -> Refusals:
@@ -49,9 +50,11 @@ class IntakeService:
 
     async def handle(self, command: CloudEvent, principal: str) -> str:
         """Apply or refuse `command` sent by `principal`; returns `accepted`, `rejected` or `duplicate`."""
-        if command.type == ACCOUNT_UPSERT:
+        if command.type in (ACCOUNT_UPSERT, PERSON_UPSERT):
             verified = await self._verified(command, principal, None)
-            return await self._upsert_account(verified) if verified else "rejected"
+            if verified is None:
+                return "rejected"
+            return await (self._upsert_account if command.type == ACCOUNT_UPSERT else self._upsert_person)(verified)
         if await self._refusals.seen(command.id):  # refused before: the first result stands
             return "duplicate"
         for _ in range(MAX_ATTEMPTS):
@@ -89,7 +92,7 @@ class IntakeService:
         """
         data = command.data if isinstance(command.data, dict) else {}
         try:
-            actor = verified_actor(principal, data.get("actor"), self._directory, self._principals, account_id)
+            actor = verified_actor(principal, data.get("actor"), self._people(), self._principals, account_id)
             require_roles(command.type, actor, self._principals)
         except Forbidden as no:
             await self._refusals.refuse(RefusedCommand.of(command), "forbidden", str(no))
@@ -141,6 +144,26 @@ class IntakeService:
         if not await self._store.upsert_account(entry, command.id, entries):
             return "duplicate"  # the first result stands; the relay publishes what a crash left unsent
         await self._flush(self._store.account_outbox, account.account_id, entries)
+        return "accepted"
+
+    async def _upsert_person(self, command: CloudEvent) -> str:
+        try:
+            person = Person.model_validate(PersonUpsert.model_validate(command.data).model_dump(exclude={"actor"}))
+        except ValidationError as exc:
+            await self._refusals.refuse(RefusedCommand.of(command), "invalid", describe_validation_error(exc, "person"))
+            return "rejected"
+        if command.subject != person.id:
+            await self._refusals.refuse(RefusedCommand.of(command), "invalid",
+                                        "The subject of a person.upsert must be its id.")
+            return "rejected"
+        entry = person.model_dump(mode="json")
+        event = new_event("person.upserted", person.id, PersonUpserted.model_validate(entry),
+                          source=SOURCE, id_=derived_id(command.id, 0), cause=command, time=self._clock())
+        entries = [OutboxEntry.of(self._topics.case_events, event)]
+        if not await self._store.upsert_person(entry, command.id, entries):
+            return "duplicate"  # the first result stands; the relay publishes what a crash left unsent
+        self._people.apply(person)  # this replica at once; the others on their next refresh from the store
+        await self._flush(self._store.person_outbox, person.id, entries)
         return "accepted"
 
     async def _flush(self, outbox: BulkMarkable, owner_id: str, entries: list[OutboxEntry]) -> None:

@@ -17,13 +17,14 @@ from notifier.ports.store import NotifierStore
 from notifier.service import Links, NotifierService
 from notifier.settings import NotifierSettings
 from shared.auth import Auth
+from shared.auth.principal import Principals
 from shared.contract import catalog
 from shared.contract.notification import NotificationEnvelope
-from shared.directory import load_directory
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.runtime.people import FollowedDirectory, MongoPeople
 from shared.settings import Topics
 
 
@@ -35,15 +36,16 @@ def policy_of(settings: NotifierSettings) -> RetryPolicy:
 
 
 def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierStore,
-             sender: MailSender) -> tuple[NotifierService, Dispatcher]:
+             sender: MailSender, people: FollowedDirectory | None = None) -> tuple[NotifierService, Dispatcher]:
     """Subscribe the notifier to case and approval events and declare what it publishes."""
+    people = people or FollowedDirectory()
     topics, publisher, renderer = settings.topics, Publisher(broker, settings.limits.record_bytes), Renderer()
     subs = load_subscriptions(settings.subscriptions_file, renderer.names())
     dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings))
-    service = NotifierService(store, publisher, topics, subs, renderer, load_directory(),
+    service = NotifierService(store, publisher, topics, subs, renderer, people.directory,
                               Links(settings.case_links, settings.mail_domain, settings.approval_links),
                               wake=dispatcher.wake)
-    subscribe(broker, topics.case_events, settings.group_id, service.handle,
+    subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")
     subscribe(broker, topics.approval_events, settings.group_id, service.handle, limits=settings.limits,
@@ -60,19 +62,20 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Any:
     """The notifier app for `settings` on MongoDB and SMTP."""
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
-    store = MongoNotifierStore(db)
+    store, people = MongoNotifierStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
     sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds)
-    _, dispatcher = register(broker, settings, store, sender)
+    _, dispatcher = register(broker, settings, store, sender, people)
     relay = OutboxRelay([store.outbox], Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()
+        await people.refresh()  # the people upserted before a restart
 
     # SMTP is not a health check: while it is down the notifier keeps accepting work and retries.
     # The relay starts first (a crash's leftovers) and stops last, after the dispatcher's outcomes.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, settings=settings,
-                      routers=[deliveries_routes(store, Auth.from_settings(settings))],
-                      on_startup=[prepare], background=[relay, dispatcher.loop], after_shutdown=[client.close],
+                      routers=[deliveries_routes(store, Auth.from_settings(settings, Principals(people)))],
+                      on_startup=[prepare], background=[relay, dispatcher.loop, people.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

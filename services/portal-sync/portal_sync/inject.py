@@ -19,11 +19,13 @@ from shared.contract import catalog
 from shared.contract.envelope import CloudEvent
 from shared.contract.portal import PortalCaseStatusEnvelope
 from shared.auth import Auth
+from shared.auth.principal import Principals
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.inbound import dead_letter_headers
 from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.runtime.people import FollowedDirectory, MongoPeople
 from shared.settings import Settings, Topics
 
 
@@ -42,12 +44,13 @@ PRINCIPAL = "portal-sync"  # its Kafka principal: relays customers' portal messa
 
 
 def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
-             known: dict[str, set[str]] | None = None) -> ProjectionService:
+             known: dict[str, set[str]] | None = None, people: FollowedDirectory | None = None) -> ProjectionService:
     """Subscribe to case events and declare the portal topic; returns the service."""
+    people = people or FollowedDirectory()
     topics = settings.topics
     publisher = Publisher(broker, settings.limits.record_bytes)
     service = ProjectionService(store, publisher, topics, dead_letterer(broker, topics.case_events), known)
-    subscribe(broker, topics.case_events, settings.group_id, service.handle,
+    subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts; each portal case type's status is projected to what the customer sees.")
     broker.publisher(topics.portal_case_status, schema=PortalCaseStatusEnvelope, title=topics.portal_case_status,
@@ -66,21 +69,22 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> An
     known = known_statuses()
     mapping, mapping_text = load_mapping(settings.portal_mapping_file, known)  # a bad mapping stops the start
     client, db = mongo.connect(settings.mongodb_url, settings.database)
-    store = MongoProjectionStore(db)
+    store, people = MongoProjectionStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
     publisher = Publisher(broker, settings.limits.record_bytes)
-    register(broker, settings, store, known)
+    register(broker, settings, store, known, people)
     relay = OutboxRelay([ActiveOutbox(store)], publisher, settings.outbox_sweep_seconds)
     log = structlog.get_logger()
 
     async def prepare() -> None:
+        await people.refresh()  # the people upserted before a restart (who may read what over HTTP)
         active = await store.activate_first(mapping_text, mapping.version)
         if active.mapping_version != mapping.version:
             log.warning("mapping.not_active", configured=mapping.version, active=active.mapping_version,
                         hint="run python -m portal_sync.rebuild to apply the configured mapping")
 
-    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics.sent_by(PRINCIPAL)), Auth.from_settings(settings))
+    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics.sent_by(PRINCIPAL)), Auth.from_settings(settings, Principals(people)))
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
-                      on_startup=[prepare], background=[relay], after_shutdown=[client.close],
+                      on_startup=[prepare], background=[relay, people.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

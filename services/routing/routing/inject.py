@@ -16,14 +16,16 @@ from routing.service import RoutingService, RulesInForce
 from routing.settings import RoutingSettings
 from shared.contract import catalog
 from shared.contract.catalog import CommandRejectedEnvelope
-from shared.directory import Directory, load_directory
+from shared.directory import Directory
 from shared.auth import Auth
+from shared.auth.principal import Principals
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.verified import verified
 from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_settings_topics
 from shared.runtime.outbox import OutboxRelay, Publisher
+from shared.runtime.people import FollowedDirectory, MongoPeople
 from shared.settings import Settings, Topics
 
 
@@ -31,19 +33,20 @@ PRINCIPAL = "routing"  # its Kafka principal: the ingress topics it writes, the 
 
 
 def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
-             directory: Directory | None = None) -> tuple[RoutingService, RoutingCommands, RulesInForce]:
+             people: FollowedDirectory | None = None) -> tuple[RoutingService, RoutingCommands, RulesInForce]:
     """Subscribe routing to case.events and routing.commands, declare what it publishes."""
     settings = RoutingSettings.of(settings)
     # What routing writes goes to its own ingress topics (`case.commands.routing`): ACLs allow it nothing else.
-    topics, directory, lcs = settings.topics.sent_by(PRINCIPAL), directory or load_directory(), load_lifecycles()
+    people = people or FollowedDirectory()
+    topics, directory, lcs = settings.topics.sent_by(PRINCIPAL), people.directory, load_lifecycles()
     rules = RulesInForce(store, directory, lcs)
     service = RoutingService(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
     commands = RoutingCommands(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
-    subscribe(broker, topics.case_events, settings.group_id, service.handle,
+    subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: routing keeps its case views and routes at opening and on status changes.")
     ingress = settings.topics.ingress("routing_commands")
-    handle = verified(commands.handle, commands.refuse_malformed, lambda: directory, "routing_commands")
+    handle = verified(commands.handle, commands.refuse_malformed, people, "routing_commands")
     subscribe(broker, ingress, settings.group_id, handle, commands.refuse_malformed, limits=settings.limits,
               description="Routing's own commands: rules.upsert (data: actor, rules) and routing.handover "
                           "(data: actor, from_person, to_person, case_types?, comment?).")
@@ -68,8 +71,9 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     """The routing app for `settings` on MongoDB."""
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
-    store, directory = MongoRoutingStore(db), load_directory()
-    _, _, rules = register(broker, settings, store, directory)
+    store, people = MongoRoutingStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
+    directory = people.directory
+    _, _, rules = register(broker, settings, store, people)
     relay = OutboxRelay([store.case_outbox, store.command_outbox_store], Publisher(broker, settings.limits.record_bytes),
                         settings.outbox_sweep_seconds)
 
@@ -79,11 +83,12 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
         await ensure_settings_topics(settings, [TopicSpec(name, COLD_PARTITIONS) for topic in ingress
                                                 for name in (topic, Topics.dlq(topic))])
         await store.ensure_indexes()
+        await people.refresh()  # the people upserted before a restart
         await put_file_rules_in_force(store, directory, settings.routing_rules_file)
 
-    routes = read_routes(store, rules, directory, Auth.from_settings(settings))
+    routes = read_routes(store, rules, directory, Auth.from_settings(settings, Principals(people)))
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
-                      on_startup=[prepare], background=[relay], after_shutdown=[client.close],
+                      on_startup=[prepare], background=[relay, people.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

@@ -31,11 +31,12 @@ class StoredCase:
 
 
 class CaseStore(Protocol):
-    """Cases, refusals and the account directory; every write is one single-document write."""
+    """Cases, refusals and the account and people directories; every write is one single-document write."""
 
     # Where published events are marked, in bulk (see shared.runtime.marks).
     case_outbox: BulkMarkable
     account_outbox: BulkMarkable
+    person_outbox: BulkMarkable
     refusals: RefusalOutbox
 
     async def get(self, case_id: str, command_id: str) -> StoredCase | None:
@@ -58,3 +59,6 @@ class CaseStore(Protocol):
 
     async def upsert_account(self, account: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Create or replace an entry, with its events, unless `command_id` was applied to it; else False."""
+
+    async def upsert_person(self, person: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
+        """Create or replace a people-directory entry, with its events, unless `command_id` was applied to it."""

@@ -23,13 +23,13 @@ def _split(case: Case) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 class MongoCaseStore:
-    """Collections `cases`, `case_history`, `refusals` and `accounts`; needs single-document atomicity only."""
+    """Collections `cases`, `case_history`, `refusals`, `accounts` and `people`; single-document atomicity only."""
 
     def __init__(self, db: AsyncDatabase) -> None:
-        self.cases, self.accounts = db["cases"], db["accounts"]
+        self.cases, self.accounts, self.people = db["cases"], db["accounts"], db["people"]
         self.history = CaseHistory(self.cases, db["case_history"])
         self.case_outbox, self.refusals = CaseOutbox(self.cases, self.history), MongoRefusals(db["refusals"])
-        self.account_outbox = MongoOutbox(self.accounts)
+        self.account_outbox, self.person_outbox = MongoOutbox(self.accounts), MongoOutbox(self.people)
 
     async def ensure_indexes(self) -> None:
         """Indexes the relay and the read side rely on."""
@@ -37,6 +37,7 @@ class MongoCaseStore:
         await self.history.ensure_indexes()
         await self.refusals.ensure_indexes()
         await self.account_outbox.ensure_indexes()
+        await self.person_outbox.ensure_indexes()
         await self.cases.create_index("case.account_id")
 
     async def get(self, case_id: str, command_id: str) -> StoredCase | None:
@@ -100,18 +101,32 @@ class MongoCaseStore:
 
     async def upsert_account(self, account: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Create or replace an entry, record the command and queue its event, in one write; False if applied before."""
-        try:
-            await self.accounts.update_one(
-                {"_id": account["account_id"], "applied": {"$ne": command_id}},
-                {"$set": account,
-                 "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)}}},
-                upsert=True,
-            )
-        except DuplicateKeyError:  # the entry exists and the filter did not match: applied before
-            return False
-        return True
+        return await _upsert_once(self.accounts, account["account_id"], account, command_id, outbox)
+
+    async def upsert_person(self, person: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
+        """The same for a people-directory entry (every Person field is set: an upsert replaces the person)."""
+        return await _upsert_once(self.people, person["id"], person, command_id, outbox)
+
+    async def seed_people(self, people: list[dict[str, Any]]) -> None:
+        """Add the directory file's people that are missing; never overwrite a maintained entry."""
+        for person in people:
+            await self.people.update_one({"_id": person["id"]}, {"$setOnInsert": person}, upsert=True)
 
     async def seed_accounts(self, accounts: list[dict[str, Any]]) -> None:
         """Add the sample accounts that are missing; never overwrite a maintained entry."""
         for account in accounts:
             await self.accounts.update_one({"_id": account["account_id"]}, {"$setOnInsert": account}, upsert=True)
+
+
+async def _upsert_once(collection: Any, key: str, entry: dict[str, Any], command_id: str,
+                       outbox: list[OutboxEntry]) -> bool:
+    """Set `entry`, record the command and queue its events in one write; False if the command was applied before."""
+    try:
+        await collection.update_one(
+            {"_id": key, "applied": {"$ne": command_id}},
+            {"$set": entry, "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)}}},
+            upsert=True,
+        )
+    except DuplicateKeyError:  # the entry exists and the filter did not match: applied before
+        return False
+    return True
