@@ -16,7 +16,8 @@ from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactArray, CompactString, Int8, Int16, Int32, Schema, TaggedFields
 
 from shared.principals import Principals, ingress_topic, load_principals
-from shared.settings import COMMAND_TOPICS, Topics
+from shared.runtime.kafka_security import settings_options
+from shared.settings import COMMAND_TOPICS, Settings, Topics
 
 # Kafka's enum codes (org.apache.kafka.common.resource / acl).
 TOPIC, GROUP, CLUSTER = 2, 3, 4
@@ -144,3 +145,17 @@ async def wait_until_effective(bootstrap_servers: str, security: dict, topic: st
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"ACLs not in force after {timeout}s (describe {topic})")
         await asyncio.sleep(ACL_SETTLE_SECONDS)
+
+
+def main() -> None:
+    """CLI `python -m shared.runtime.acls`: create every principal's ACLs for the topics and groups the
+    environment's settings name, as the client those settings describe (the admin: compose's create-acls,
+    the k8s Job). Idempotent, so it runs on every `up` / apply. SCRAM users are not made here."""
+    settings = Settings(service_name="create-acls")
+    bindings = acls(settings.topics, settings.consumer_group_prefix)
+    asyncio.run(create_acls(settings.kafka_bootstrap_servers, bindings, settings_options(settings)))
+    print(f"created {len(bindings)} ACLs", flush=True)
+
+
+if __name__ == "__main__":
+    main()
