@@ -10,13 +10,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from stack import LocalStack  # deploy/local
 
+from tests.support import credentials
 from tests.support.kafka_io import Producer, TopicReader, command
 
 pytestmark = pytest.mark.integration
 
 
 async def _topic_state(bootstrap: str, topic: str) -> tuple[list[dict], dict[str, str]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **credentials.options())
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -31,10 +32,11 @@ def test_cluster_replicates_every_topic_and_keeps_taking_writes_with_a_node_down
     stack = LocalStack(tmp_path / "state", brokers=3, replicas=2, log_dir=tmp_path / "logs").start()
     try:
         env = stack.env
+        credentials.USERS.update(stack.users)  # every client below is a principal (SASL/SCRAM, ACLs)
         assert len(stack.kafka_nodes) == 3 and len(env["KAFKA_BOOTSTRAP_SERVERS"].split(",")) == 3
         assert {label: len(r) for label, r in stack.services.items()} == {label: 2 for label in stack.services}
         assert all(r.healthy() for rs in stack.services.values() for r in rs)
-        for topic in ("case.commands", "case.events", "__consumer_offsets"):
+        for topic in ("case.commands.crm", "case.events", "__consumer_offsets"):
             partitions, configs = asyncio.run(_topic_state(env["KAFKA_BOOTSTRAP_SERVERS"], topic))
             assert partitions and all(len(p["replicas"]) == 3 for p in partitions), topic
             assert configs["min.insync.replicas"] == "2", topic
@@ -48,9 +50,9 @@ def test_cluster_replicates_every_topic_and_keeps_taking_writes_with_a_node_down
             "subject": "Lamp flickers", "actor": {"id": "system:webform", "roles": []}})
 
         async def open_case_through_intake() -> None:
-            async with TopicReader(env["KAFKA_BOOTSTRAP_SERVERS"], "case.events") as reader:
-                async with Producer(env["KAFKA_BOOTSTRAP_SERVERS"]) as producer:  # acks=all
-                    await producer.send("case.commands", opened)
+            async with TopicReader(env["KAFKA_BOOTSTRAP_SERVERS"], "case.events", principal="crm") as reader:
+                async with Producer(env["KAFKA_BOOTSTRAP_SERVERS"], "webform") as producer:  # acks=all
+                    await producer.send("case.commands.webform", opened)
                 await reader.wait_for(lambda rs: any(r.key == case_id.encode() for r in rs), timeout=120)
 
         asyncio.run(open_case_through_intake())
