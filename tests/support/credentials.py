@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 USERS: dict[str, str] = {}  # principal -> password; filled by the session's `stack` fixture (empty: no SASL)
@@ -34,3 +36,16 @@ def principal_of_service(name: str) -> str:
     """The principal a service process runs as (`portal_sync` -> `portal-sync`); the admin for anything else."""
     principal = name.replace("_", "-")
     return principal if principal in USERS else ADMIN
+
+
+@contextmanager
+def using(users: dict[str, str]) -> Iterator[None]:
+    """Connect as the principals of another stack (a test's own LocalStack) for a while, then as before."""
+    saved = dict(USERS)
+    USERS.clear()
+    USERS.update(users)
+    try:
+        yield
+    finally:
+        USERS.clear()
+        USERS.update(saved)
