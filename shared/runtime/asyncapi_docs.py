@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
 from shared.contract.version import CONTRACT_VERSION
+from shared.runtime.doc_files import module_exists, write_or_check
 from shared.settings import Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
@@ -38,30 +38,12 @@ def render(service: str) -> str:
 
 def built_services() -> list[str]:
     """The services whose package exists (planned ones are documented once built)."""
-    return [s for s, target in SERVICES.items() if _exists(target.split(":")[0])]
-
-
-def _exists(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:  # the service's package itself is missing
-        return False
+    return [s for s, target in SERVICES.items() if module_exists(target.split(":")[0])]
 
 
 def main() -> int:
     """Write every service's document; with --check, fail if one is out of date instead."""
-    check = "--check" in sys.argv
-    stale = []
-    DOCS.mkdir(parents=True, exist_ok=True)
-    for service in built_services():
-        path, text = DOCS / f"{service}.yaml", render(service)
-        if check and (not path.exists() or path.read_text() != text):
-            stale.append(path.name)
-        elif not check:
-            path.write_text(text)
-    if stale:
-        print(f"out of date: {', '.join(stale)} (run `make asyncapi`)")
-    return 1 if stale else 0
+    return write_or_check(DOCS, ".yaml", built_services(), render, "asyncapi")
 
 
 if __name__ == "__main__":

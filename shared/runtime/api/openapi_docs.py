@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.runtime.api.app import api_app
-from shared.runtime.asyncapi_docs import _exists
+from shared.runtime.doc_files import module_exists, write_or_check
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "openapi"
 # service name -> "module:function" returning the service's FastAPI routers without any I/O
@@ -49,23 +49,12 @@ def documented_services() -> list[str]:
 
 def _has(target: str) -> bool:
     module, func = target.split(":")
-    return _exists(module) and hasattr(importlib.import_module(module), func)
+    return module_exists(module) and hasattr(importlib.import_module(module), func)
 
 
 def main() -> int:
     """Write every service's document; with --check, fail if one is out of date instead."""
-    check = "--check" in sys.argv
-    stale = []
-    DOCS.mkdir(parents=True, exist_ok=True)
-    for service in documented_services():
-        path, text = DOCS / f"{service}.json", render(service)
-        if check and (not path.exists() or path.read_text() != text):
-            stale.append(path.name)
-        elif not check:
-            path.write_text(text)
-    if stale:
-        print(f"out of date: {', '.join(stale)} (run `make openapi`)")
-    return 1 if stale else 0
+    return write_or_check(DOCS, ".json", documented_services(), render, "openapi")
 
 
 if __name__ == "__main__":
