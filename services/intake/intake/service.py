@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import cached_property
-from pydantic import ValidationError
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from intake.core import Accepted, Account, Refused, decide
 from intake.core.results import refuse
@@ -127,43 +129,41 @@ class IntakeService:
         return Account.model_validate(found) if found else None
 
     async def _upsert_account(self, command: CloudEvent) -> str:
-        try:
-            account = Account.from_upsert(AccountUpsert.model_validate(command.data))
-        except ValidationError as exc:
-            reason = describe_validation_error(exc, "account")
-            await self._refusals.refuse(RefusedCommand.of(command), "invalid", reason)
-            return "rejected"
-        if command.subject != account.account_id:
-            await self._refusals.refuse(RefusedCommand.of(command), "invalid",
-                                        "The subject of an account.upsert must be its account_id.")
-            return "rejected"
-        entry = account.model_dump(mode="json")
-        event = new_event("account.upserted", account.account_id, AccountUpserted.model_validate(entry),
-                          source=SOURCE, id_=derived_id(command.id, 0), cause=command, time=self._clock())
-        entries = [OutboxEntry.of(self._topics.case_events, event)]
-        if not await self._store.upsert_account(entry, command.id, entries):
-            return "duplicate"  # the first result stands; the relay publishes what a crash left unsent
-        await self._flush(self._store.account_outbox, account.account_id, entries)
-        return "accepted"
+        return await self._upsert_entry(
+            command, "account", "account_id", "account.upserted",
+            lambda data: Account.from_upsert(AccountUpsert.model_validate(data)), AccountUpserted,
+            self._store.upsert_account, self._store.account_outbox)
 
     async def _upsert_person(self, command: CloudEvent) -> str:
+        return await self._upsert_entry(
+            command, "person", "id", "person.upserted",
+            lambda data: Person.model_validate(PersonUpsert.model_validate(data).model_dump(exclude={"actor"})),
+            PersonUpserted, self._store.upsert_person, self._store.person_outbox, applied=self._people.apply)
+
+    async def _upsert_entry(self, command: CloudEvent, what: str, key: str, event_type: str,
+                            parse: Callable[[dict], BaseModel], event_model: type[BaseModel],
+                            save: Callable[..., Awaitable[bool]], outbox: BulkMarkable,
+                            applied: Callable[[Any], None] | None = None) -> str:
+        """A directory entry (account, person) replaced once per command id, and its event queued in one write."""
         try:
-            person = Person.model_validate(PersonUpsert.model_validate(command.data).model_dump(exclude={"actor"}))
+            entry_model = parse(command.data)
         except ValidationError as exc:
-            await self._refusals.refuse(RefusedCommand.of(command), "invalid", describe_validation_error(exc, "person"))
+            await self._refusals.refuse(RefusedCommand.of(command), "invalid", describe_validation_error(exc, what))
             return "rejected"
-        if command.subject != person.id:
+        entry_id = getattr(entry_model, key)
+        if command.subject != entry_id:
             await self._refusals.refuse(RefusedCommand.of(command), "invalid",
-                                        "The subject of a person.upsert must be its id.")
+                                        f"The subject of a {what}.upsert must be its {key}.")
             return "rejected"
-        entry = person.model_dump(mode="json")
-        event = new_event("person.upserted", person.id, PersonUpserted.model_validate(entry),
+        entry = entry_model.model_dump(mode="json")
+        event = new_event(event_type, entry_id, event_model.model_validate(entry),
                           source=SOURCE, id_=derived_id(command.id, 0), cause=command, time=self._clock())
         entries = [OutboxEntry.of(self._topics.case_events, event)]
-        if not await self._store.upsert_person(entry, command.id, entries):
+        if not await save(entry, command.id, entries):
             return "duplicate"  # the first result stands; the relay publishes what a crash left unsent
-        self._people.apply(person)  # this replica at once; the others on their next refresh from the store
-        await self._flush(self._store.person_outbox, person.id, entries)
+        if applied is not None:
+            applied(entry_model)  # this replica at once; the others on their next refresh from the store
+        await self._flush(outbox, entry_id, entries)
         return "accepted"
 
     async def _flush(self, outbox: BulkMarkable, owner_id: str, entries: list[OutboxEntry]) -> None:
