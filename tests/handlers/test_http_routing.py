@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from intake.core import load_lifecycles
 from routing.adapters.inbound.http import read_routes
 from routing.inject import put_file_rules_in_force
 from routing.service import RulesInForce
 from shared.directory import load_directory
+from shared.lifecycles import load_lifecycles
 from shared.runtime.api import RequestLimits, api_app
 from shared.settings import Settings
 from tests.handlers.routing.memory_store import MemoryRoutingStore

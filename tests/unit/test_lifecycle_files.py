@@ -10,9 +10,8 @@ import yaml
 from intake.core import LifecycleError, load_lifecycle_file, load_lifecycles
 from intake.core.case import Case
 from intake.core.guards import GUARDS
-from intake.core.lifecycle import CASE_COMMANDS
-from intake.core.loader import LIFECYCLE_DIR
 from intake.core.triggers import KNOWN_TRIGGERS
+from shared.lifecycles import CASE_COMMANDS, LIFECYCLE_DIR
 
 EXPECTED = {"customer_request", "csr", "claim", "change_request", "change_order", "quotation", "order",
             "helpdesk", "sales", "purchase"}

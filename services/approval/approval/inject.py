@@ -21,8 +21,8 @@ from approval.rulebook import RuleBook
 from approval.scheduler import Scheduler
 from approval.service import ApprovalCore
 from approval.settings import ApprovalSettings, link_secret_problem
-from intake.core import load_lifecycles
 from shared.contract.catalog import CommandRejectedEnvelope, EventEnvelope
+from shared.lifecycles import load_lifecycles
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe

@@ -7,13 +7,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from intake.core import Lifecycle
 from routing.core.handover import Handover, note, refusal
 from routing.core.rules import RuleSetError, parse_rule_set
 from routing.ports.store import RoutingStore
 from routing.service import SOURCE, RulesInForce, assign_command
 from shared.contract.envelope import Actor, CloudEvent, now_utc
 from shared.directory import Directory
+from shared.lifecycles import Lifecycle
 from shared.runtime.inbound import Malformed, describe_validation_error
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.refusals import RefusedCommand, rejection

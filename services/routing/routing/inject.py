@@ -6,7 +6,6 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from intake.core import load_lifecycles
 from routing.adapters.inbound.http import read_routes
 from routing.adapters.outbound.mongo_store import MongoRoutingStore
 from routing.commands import RoutingCommands
@@ -19,6 +18,7 @@ from shared.contract.catalog import CommandRejectedEnvelope
 from shared.directory import Directory
 from shared.auth import Auth
 from shared.auth.principal import Principals
+from shared.lifecycles import load_lifecycles
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe

@@ -8,13 +8,13 @@ from typing import Any
 
 import structlog
 
-from intake.core import Lifecycle
 from routing.core.resolve import Decision, reroute_trigger, resolve
 from routing.core.rules import ROUTING_ACTOR_ID, RuleSet, parse_rule_set
 from routing.core.view import CAUSE_SET, CaseView, already_applied, apply_event
 from routing.ports.store import RoutingStore
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.directory import Directory
+from shared.lifecycles import Lifecycle
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.settings import Topics
 

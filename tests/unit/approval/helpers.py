@@ -6,8 +6,8 @@ import copy
 from datetime import UTC, datetime
 
 from approval.core import CaseApprovals, Linker, approval_steps, load_rule_file, validate_rule_set
-from intake.core import load_lifecycles
 from shared.directory import load_directory
+from shared.lifecycles import load_lifecycles
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday, 10:00 in Oslo
 LINKER = Linker("secret", "https://cases.example.com")

@@ -48,7 +48,7 @@ def test_packaged_mapping_is_seed_003_for_every_portal_case_type_and_status(know
 
 
 def test_packaged_mapping_agrees_with_intakes_portal_labels():
-    from intake.core.loader import load_lifecycles
+    from shared.lifecycles import load_lifecycles
 
     mapping, _ = load_mapping()
     for case_type, lc in load_lifecycles().items():

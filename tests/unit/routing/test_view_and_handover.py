@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from intake.core import load_lifecycles
 from routing.core.handover import Handover, refusal
 from routing.core.rules import load_rule_file
 from routing.core.view import OPENED, already_applied, apply_event
 from shared.directory import load_directory
+from shared.lifecycles import load_lifecycles
 
 LCS, DIRECTORY = load_lifecycles(), load_directory()
 RULES = load_rule_file(DIRECTORY)

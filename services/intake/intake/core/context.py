@@ -10,10 +10,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from intake.core.case import Case
-from intake.core.lifecycle import Lifecycle
 from intake.core.transitions import Step
 from shared.contract.envelope import Actor
 from shared.contract.events import EVENT_TYPES
+from shared.lifecycles import Lifecycle
 
 
 @dataclass

@@ -13,7 +13,7 @@ from intake.core.account import Account
 from intake.core.case import Case
 from intake.core.context import Ctx, build_events
 from intake.core.history import record
-from intake.core.loader import load_lifecycles
+from intake.core.lifecycles import load_lifecycles
 from intake.core.opening import open_case
 from intake.core.results import Accepted, Refused, refuse
 from intake.core.transitions import allowed, fire

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from intake.core.lifecycle import FieldSpec, Lifecycle
+from shared.lifecycles import FieldSpec, Lifecycle
 
 
 def _check(spec: FieldSpec, value: Any) -> tuple[Any, str | None]:

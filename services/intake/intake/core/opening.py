@@ -8,10 +8,10 @@ from intake.core.account import Account
 from intake.core.case import Case
 from intake.core.context import Ctx
 from intake.core.fields import check_cause, merge_fields
-from intake.core.lifecycle import Lifecycle
 from intake.core.results import Refused, refuse
 from intake.core.transitions import allowed
 from shared.contract.commands import CaseOpen
+from shared.lifecycles import Lifecycle
 
 
 def open_case(

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from intake.core.case import Case
 from intake.core.guards import EFFECTS, GUARDS
-from intake.core.lifecycle import Lifecycle, Transition
 from intake.core.results import Refused, refuse
 from intake.core.triggers import TRIGGER_PHRASES, TriggerGroup
 from shared.contract.envelope import Actor
 from shared.identity import has_role
+from shared.lifecycles import Lifecycle, Transition
 
 
 @dataclass(frozen=True)

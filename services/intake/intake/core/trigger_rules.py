@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from intake.core.case import Case
-from intake.core.lifecycle import CASE_COMMANDS
 from shared.contract.commands import COMMAND_TYPES
 from shared.contract.envelope import Actor
+from shared.lifecycles import CASE_COMMANDS
 
 # What a refusal says when a required trigger has no transition from the current status.
 TRIGGER_PHRASES: dict[str, str] = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from intake.core import Lifecycle
 from routing.core.rules import ROUTING_ACTOR_ID, Rule, RuleSet
 from routing.core.view import OPENED
 from shared.directory import Directory
+from shared.lifecycles import Lifecycle
 
 
 def problems_of(rules: RuleSet, directory: Directory, lifecycles: dict[str, Lifecycle]) -> list[str]:

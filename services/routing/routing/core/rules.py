@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from intake.core import Lifecycle, load_lifecycles
 from shared.directory import Directory
+from shared.lifecycles import Lifecycle, load_lifecycles
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "routing_rules.yaml"
 ROUTING_ACTOR_ID = "system:routing"

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from intake.core import Lifecycle
+from shared.lifecycles import Lifecycle
 
 OPENED = "opened"
 CAUSE_SET = "cause_set"  # a cause given after opening: a triaged case may now be routed

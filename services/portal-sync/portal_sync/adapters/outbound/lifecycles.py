@@ -1,8 +1,8 @@
-"""The statuses each case type has, read from intake's lifecycle files (the source of truth)."""
+"""The statuses each case type has, read from the shared lifecycle files (the source of truth)."""
 
 from __future__ import annotations
 
-from intake.core.loader import load_lifecycles
+from shared.lifecycles import load_lifecycles
 
 
 def known_statuses() -> dict[str, set[str]]:

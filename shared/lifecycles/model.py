@@ -1,4 +1,8 @@
-"""Lifecycle files (one YAML per case type) as validated pydantic models, and their loader."""
+"""The lifecycle of a case type (one YAML file each) as pydantic models: the file's schema.
+
+What the schema cannot say (statuses that exist, closing reasons that lead to closed statuses...) is
+checked by `checks.check_lifecycle`, which the loader runs on every file.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,33 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from intake.core.case import Case
-from shared.contract.commands import COMMAND_TYPES
-
-CASE_COMMANDS = frozenset(t for t in COMMAND_TYPES if t.startswith("case."))
 _CODE = r"^[a-z][a-z0-9_]*$"
+
+
+def expand_role_groups(raw: Any) -> Any:
+    """Replace `@group` in roles lists by the group's roles (keeps the YAML short)."""
+    if not isinstance(raw, dict):
+        return raw
+    groups = raw.get("role_groups") or {}
+
+    def expand(roles: list[str]) -> list[str]:
+        out: list[str] = []
+        for r in roles or []:
+            if isinstance(r, str) and r.startswith("@"):
+                if r[1:] not in groups:
+                    raise ValueError(f"unknown role group {r}")
+                out += groups[r[1:]]
+            else:
+                out.append(r)
+        return out
+
+    for t in raw.get("transitions") or []:
+        if isinstance(t, dict) and "roles" in t:
+            t["roles"] = expand(t["roles"])
+    for rule in (raw.get("commands") or {}).values():
+        if isinstance(rule, dict) and "roles" in rule:
+            rule["roles"] = expand(rule["roles"])
+    return raw
 
 
 class _Strict(BaseModel):
@@ -107,18 +133,7 @@ class Lifecycle(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _expand_role_groups(cls, raw: Any) -> Any:
-        from intake.core.lifecycle_checks import expand_role_groups
-
         return expand_role_groups(raw)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "Lifecycle":
-        from intake.core.lifecycle_checks import check_lifecycle
-
-        problems = check_lifecycle(self)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
 
     @property
     def a_label(self) -> str:
@@ -141,11 +156,4 @@ class Lifecycle(_Strict):
     def manual(self, from_status: str, to_status: str) -> Transition | None:
         """The manual transition from -> to, or None."""
         return next((t for t in self.transitions if t.mode == "manual" and t.to == to_status and from_status in t.from_), None)
-
-
-def field_known(lifecycle: Lifecycle, ref: str) -> bool:
-    """True if a section reference names a Case attribute or a declared type-specific field."""
-    if ref.startswith("fields."):
-        return any(f.name == ref[7:] for f in lifecycle.fields)
-    return ref in Case.model_fields
 
