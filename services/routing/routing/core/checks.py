@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from routing.core.rules import ROUTING_ACTOR_ID, Rule, RuleSet
+from routing.core.rule_models import ROUTING_ACTOR_ID, Rule, RuleSet
 from routing.core.view import OPENED
 from shared.directory import Directory
 from shared.lifecycles import Lifecycle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from routing.core.rules import RuleSet
+from routing.core.rule_models import RuleSet
 from routing.core.view import CaseView
 from shared.contract.envelope import Actor
 from shared.directory import Directory

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from routing.core.rules import Rule, RuleSet, Target
+from routing.core.rule_models import Rule, RuleSet, Target
 from routing.core.view import CaseView
 from shared.directory import Directory
 
