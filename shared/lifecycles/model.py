@@ -44,12 +44,14 @@ class _Strict(BaseModel):
 
 
 class Status(_Strict):
-    """One status: code, label, category; locked statuses accept only `accepts` commands."""
+    """One status: code, label, category; locked statuses accept only `accepts` commands.
+
+    What the customer portal shows for it is portal-sync's `portal_mapping.yaml`, not a field here.
+    """
 
     code: str = Field(pattern=_CODE)
     label: str
     category: Literal["open", "pending", "closed"]
-    portal_label: str | None = None
     locked: bool = False
     accepts: list[str] = Field(default_factory=list)
     approval_step: str | None = None
