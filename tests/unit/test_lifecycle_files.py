@@ -12,6 +12,7 @@ from intake.core.case import Case
 from intake.core.guards import GUARDS
 from intake.core.triggers import KNOWN_TRIGGERS
 from shared.lifecycles import CASE_COMMANDS, LIFECYCLE_DIR
+from shared.lifecycles import load_lifecycle_file as load_contract_file
 
 EXPECTED = {"customer_request", "csr", "claim", "change_request", "change_order", "quotation", "order",
             "helpdesk", "sales", "purchase"}
@@ -104,6 +105,14 @@ def test_invalid_file_raises_naming_the_file(tmp_path, mutate, needle):
     with pytest.raises(LifecycleError) as err:
         load_lifecycle_file(path)
     assert "claim.yaml" in str(err.value) and needle in str(err.value)
+
+
+def test_intakes_vocabulary_is_checked_by_intake_not_by_the_shared_contract(tmp_path):
+    # Guard, effect and trigger names mean something only to intake's code; other readers need not know them.
+    path = _write(tmp_path, "claim.yaml", lambda r: r["transitions"][0].update(guards=["is_sunny"]))
+    assert load_contract_file(path).case_type == "claim"
+    with pytest.raises(LifecycleError, match="is_sunny"):
+        load_lifecycle_file(path)
 
 
 def test_file_name_must_match_case_type(tmp_path):
