@@ -27,6 +27,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/e2e.py
 
 chaos: setup
 	$(BIN)/python bench/chaos.py
