@@ -23,9 +23,11 @@ from pymongo.errors import ConnectionFailure
 
 from shared.contract.envelope import CloudEvent
 from shared.logging import message_logger
+from shared.runtime.batch_path import FastPath, ManyHandler, key_of
 from shared.runtime.inbound import Malformed, dead_letter_headers, dead_letter_value, parse_envelope
 from shared.runtime.json_guard import printable
 from shared.runtime.partitions import Cursor, Stop, partition_of, plan
+from shared.runtime.unit_of_work import Message
 from shared.settings import Limits, Topics
 
 Handler = Callable[[CloudEvent], Awaitable[str]]
@@ -129,6 +131,19 @@ class _RecordHandler:
             return self._handle(event)  # type: ignore[call-arg]
         return self._handle(event, self._ingress[rec.topic])  # type: ignore[call-arg]
 
+    def principal(self, rec: Any) -> str | None:
+        """The principal that alone may write the record's topic (None off ingress topics)."""
+        return None if self._ingress is None else self._ingress[rec.topic]
+
+    def readable(self, rec: Any) -> CloudEvent | None:
+        """The record's envelope for the fast path; None if it is not readable or is being retried."""
+        if _where(rec) in self._tries or _where(rec) in self._doomed:
+            return None
+        try:
+            return parse_envelope(rec.value, self._limits, command=self._commands)
+        except Malformed:
+            return None
+
     async def _malformed(self, rec: Any, bad: Malformed, log: Any) -> str:
         if bad.rejectable and self._on_malformed is not None:
             await self._on_malformed(bad)
@@ -165,9 +180,11 @@ class _RecordHandler:
 class _BatchHandler:
     """Handles a batch key by key, then commits what was handled and rewinds each partition that failed."""
 
-    def __init__(self, handle_record: _RecordHandler) -> None:
+    def __init__(self, handle_record: _RecordHandler, many: ManyHandler | None = None) -> None:
         self._handle_record = handle_record
         self._slots = asyncio.Semaphore(CONCURRENT_KEYS)
+        self._fast = None if many is None else FastPath(
+            many, handle_record.readable, handle_record.principal, handle_record.pause, OUTAGES)
 
     async def _key(self, records: list[Any]) -> Stop | None:
         async with self._slots:
@@ -180,10 +197,13 @@ class _BatchHandler:
 
     async def handle(self, records: list[Any]) -> list[Stop]:
         """Handle every key of the batch; the stops of the keys that failed."""
+        stops: list[Stop] = []
+        if self._fast is not None:
+            records, stops = await self._fast.run(records)
         by_key: dict[tuple[str, int, bytes | None], list[Any]] = {}
         for rec in records:
-            by_key.setdefault((rec.topic, rec.partition, rec.key), []).append(rec)
-        return [s for s in await asyncio.gather(*(self._key(rs) for rs in by_key.values())) if s is not None]
+            by_key.setdefault(key_of(rec), []).append(rec)
+        return stops + [s for s in await asyncio.gather(*(self._key(rs) for rs in by_key.values())) if s is not None]
 
     async def __call__(self, records: list[Any], cursor: Cursor) -> None:
         stops = await self.handle(records)
@@ -216,11 +236,23 @@ def fetch_sizes(limits: Limits) -> dict[str, int]:
             "fetch_max_bytes": max(limits.broker_bytes, FETCH_MAX_BYTES)}
 
 
-def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str, handle: Handler | IngressHandler,
-              on_malformed: MalformedHandler | None = None, *, limits: Limits | None = None,
+def one_by_one(many: ManyHandler) -> IngressHandler:
+    """The careful path's handler over a batch handler: a batch of one message."""
+
+    async def handle(event: CloudEvent, principal: str | None = None) -> str:
+        return (await many([Message(event, principal)]))[0]
+
+    return handle
+
+
+def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str,
+              handle: Handler | IngressHandler | None = None, on_malformed: MalformedHandler | None = None, *,
+              many: ManyHandler | None = None, limits: Limits | None = None,
               commands: bool | None = None, schema: Any = bytes, description: str | None = None) -> None:
     """Consume `topic` at least once within `limits`; `schema` (the accepted envelopes) only documents it in AsyncAPI.
 
+    `many`: the service's batch handler (a unit of work), given every readable record of a batch in one
+    call; `handle` (by default `many` with one message) takes the rest one by one (see batch_path.py).
     `commands`: a command topic, where `command_bytes` and the case-id rules apply too (by default, a topic
     whose bad records are refused through `on_malformed`). `topic` may be ingress topics (`Topics.ingress`:
     topic -> the principal that alone may write it); then `handle(event, principal)` is told the sender.
@@ -228,8 +260,11 @@ def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str
     is_commands = on_malformed is not None if commands is None else commands
     ingress = dict(topic) if isinstance(topic, Mapping) else None
     names = list(ingress) if ingress is not None else [topic]
+    if handle is None:
+        assert many is not None, "subscribe needs `handle` or `many`"
+        handle = one_by_one(many)
     handle_batch = _BatchHandler(_RecordHandler(broker, handle, on_malformed, limits=limits, commands=is_commands,
-                                                ingress=ingress))
+                                                ingress=ingress), many)
 
     async def consume(body: Any, msg: KafkaMessage) -> None:  # noqa: ARG001 (body is documentation)
         await handle_batch(list(msg.raw_message), Cursor(msg.consumer))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.runtime.background import Loop
-from shared.runtime.outbox_dead_letter import publish_or_dead_letter
+from shared.runtime.outbox_dead_letter import publish_or_dead_letter, too_large
 from shared.settings import Settings
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
@@ -72,13 +73,37 @@ class Publisher:
         for entry in entries:
             await publish_or_dead_letter(self._broker, entry, self._send, self._record_bytes)
 
-    async def _send(self, entry: OutboxEntry) -> None:
-        await self._broker.publish(
+    async def publish_many(self, entries: list[OutboxEntry]) -> None:
+        """Send every entry without waiting, in order, then await all acknowledgements at once.
+
+        The idempotent producer keeps the order per partition. If any send fails, the whole list is
+        sent again one by one (`publish`): consumers deduplicate by id, and a refused entry then goes
+        to its dead-letter topic as usual.
+        """
+        futures = []
+        try:
+            for entry in entries:
+                if too_large(entry, self._record_bytes) is not None:
+                    await publish_or_dead_letter(self._broker, entry, self._send, self._record_bytes)
+                else:
+                    sent = await self._send(entry, confirm=False)
+                    if isinstance(sent, asyncio.Future):  # the in-memory test broker has delivered already
+                        futures.append(sent)
+            await asyncio.gather(*futures)
+        except Exception:
+            for future in futures:  # no "exception was never retrieved" noise for the ones we resend
+                if future.done() and not future.cancelled():
+                    future.exception()
+            await self.publish(entries)
+
+    async def _send(self, entry: OutboxEntry, confirm: bool = True) -> Any:
+        return await self._broker.publish(
             entry.payload.encode(),
             topic=entry.topic,
             key=entry.key.encode(),
             headers={"content-type": CLOUDEVENTS_JSON},
             correlation_id=entry.id,
+            **({} if confirm else {"no_confirm": True}),
         )
 
 

@@ -107,7 +107,7 @@ async def test_account_upsert_then_open_fills_account_details(harness, settings,
     await send(broker, settings, command("account.upsert", "ACC-77", account))
     await send(broker, settings, command("case.open", "CSR-1", {**OPEN, "case_type": "csr", "account_id": "ACC-77",
                                                                   "fields": {"requirement_category": "packaging"}}))
-    assert store.accounts["ACC-77"]["name"] == "Nordic Yards"
+    assert store.accounts_by_id["ACC-77"]["name"] == "Nordic Yards"
     (upserted,) = [e for e in seen["events"] if e["type"] == "account.upserted"]
     assert upserted["subject"] == "ACC-77" and upserted["data"]["owner"] == "sam"
     await marks.flush()
@@ -124,7 +124,7 @@ async def test_a_resent_account_upsert_does_not_undo_a_newer_one(harness, settin
     await send(broker, settings, command("account.upsert", "ACC-78", {**entry, "name": "New name"}), key="ACC-78")
     await marks.flush()
     await send(broker, settings, first, key="ACC-78")  # its producer sends it again, later
-    assert store.accounts["ACC-78"]["name"] == "New name"
+    assert store.accounts_by_id["ACC-78"]["name"] == "New name"
     assert [e["data"]["name"] for e in seen["events"] if e["type"] == "account.upserted"] == ["Old name", "New name"]
 
 

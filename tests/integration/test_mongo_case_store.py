@@ -12,6 +12,7 @@ from intake.core import Case
 from shared.runtime import mongo
 from shared.contract.events import FieldChange
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.unit_of_work import Change, Loaded, Refusal
 
 pytestmark = pytest.mark.integration
 
@@ -37,51 +38,80 @@ def entry(n: int) -> OutboxEntry:
     return OutboxEntry(id=f"e{n}", topic="t", key="k", payload="{}")
 
 
+async def create(store, case: Case, command_id: str, entries: list[OutboxEntry]) -> bool:
+    """One new case through the unit of work's bulk save."""
+    return case.id not in await store.save([Change(case.id, None, case, [command_id], entries)])
+
+
+async def update(store, case: Case, expected: int, command_id: str, entries: list[OutboxEntry]) -> bool:
+    """A compare-and-set from version `expected` through the bulk save."""
+    loaded = Loaded(case.id, case, expected, extra=(await store.load([case.id]))[case.id].extra)
+    return case.id not in await store.save([Change(case.id, loaded, case, [command_id], entries)])
+
+
+async def get(store, case_id: str) -> Loaded:
+    return (await store.load([case_id]))[case_id]
+
+
 async def test_create_then_conflicting_updates_only_one_wins(store):
-    assert await store.create(a_case("C1"), "cmd-1", [entry(1)])
-    assert not await store.create(a_case("C1"), "cmd-1b", [])
-    assert await store.update(a_case("C1", 2), 1, "cmd-2", [entry(2)])
-    assert not await store.update(a_case("C1", 2), 1, "cmd-3", [entry(3)])
-    stored = await store.get("C1", "cmd-2")
-    assert stored.version == 2 and stored.seen and not (await store.get("C1", "cmd-3")).seen
+    assert await create(store, a_case("C1"), "cmd-1", [entry(1)])
+    assert not await create(store, a_case("C1"), "cmd-1b", [])
+    assert await update(store, a_case("C1", 2), 1, "cmd-2", [entry(2)])
+    assert not await update(store, a_case("C1", 2), 1, "cmd-3", [entry(3)])
+    stored = await get(store, "C1")
+    assert stored.version == 2 and "cmd-2" in stored.applied and "cmd-3" not in stored.applied
     assert [e.id for e in stored.outbox] == ["e1", "e2"]
 
 
+async def test_one_bulk_save_reports_only_the_writes_that_lost(store):
+    assert await create(store, a_case("B1"), "cmd-1", [])
+    assert await create(store, a_case("B2"), "cmd-1", [])
+    stale = Loaded("B2", a_case("B2"), 7)  # a version the store never had
+    lost = await store.save([Change("B1", (await store.load(["B1"]))["B1"], a_case("B1", 2), ["cmd-2"], []),
+                             Change("B2", stale, a_case("B2", 8), ["cmd-2"], []),
+                             Change("B3", None, a_case("B3"), ["cmd-2"], []),
+                             Change("B1x", None, a_case("B1x"), ["cmd-2"], [])])
+    assert lost == {"B2"}
+    assert (await create(store, a_case("B3"), "cmd-9", [])) is False
+    assert {k: v.version for k, v in (await store.load(["B1", "B2", "B3", "nope"])).items()} == {"B1": 2, "B2": 1, "B3": 1}
+
+
 async def test_outbox_pending_and_mark_published(store):
-    await store.create(a_case("C2"), "cmd-1", [entry(1), entry(2)])
+    await create(store, a_case("C2"), "cmd-1", [entry(1), entry(2)])
     later = datetime.now(UTC) + timedelta(seconds=5)
     pending = dict(await store.case_outbox.pending(later, limit=10))
     assert [e.id for e in pending["C2"]] == ["e1", "e2"]
     assert await store.case_outbox.pending(datetime.now(UTC) - timedelta(hours=1), limit=10) == []
     await store.case_outbox.mark_published_many({"C2": ["e1"], "missing": ["e7"]})
-    assert [e.id for e in (await store.get("C2", "x")).outbox] == ["e2"]
+    assert [e.id for e in (await get(store, "C2")).outbox] == ["e2"]
 
 
 async def test_refusal_is_recorded_once(store):
-    assert await store.refusals.outbox("cmd-x") is None
-    assert await store.refusals.record("cmd-x", [entry(9)])
-    assert not await store.refusals.record("cmd-x", [entry(10)])
-    assert [e.id for e in await store.refusals.outbox("cmd-x")] == ["e9"]
-    await store.refusals.mark_published_many({"cmd-x": ["e9"]})
-    assert await store.refusals.outbox("cmd-x") == []
+    assert await store.refusals.seen(["cmd-x"]) == {}
+    assert await store.refusals.record([Refusal("cmd-x", [entry(9)]), Refusal("cmd-y", [])]) == set()
+    assert await store.refusals.record([Refusal("cmd-x", [entry(10)]), Refusal("cmd-z", [])]) == {"cmd-x"}
+    assert {k: [e.id for e in v] for k, v in (await store.refusals.seen(["cmd-x", "cmd-z", "no"])).items()} == {
+        "cmd-x": ["e9"], "cmd-z": []}
+    await store.refusals.outbox.mark_published_many({"cmd-x": ["e9"]})
+    assert await store.refusals.outbox.outbox("cmd-x") == []
 
 
 async def test_seed_never_overwrites_a_maintained_account(store):
     assert await store.upsert_account({"account_id": "A1", "name": "Maintained"}, "cmd-a1", [entry(1)])
     await store.seed_accounts([{"account_id": "A1", "name": "Seed"}, {"account_id": "A2", "name": "Seed 2"}])
-    assert await store.get_account("A1") == {"account_id": "A1", "name": "Maintained"}
-    assert (await store.get_account("A2"))["name"] == "Seed 2"
+    assert (await store.accounts(["A1"]))["A1"] == {"account_id": "A1", "name": "Maintained"}
+    assert (await store.accounts(["A2", "A1"]))["A2"]["name"] == "Seed 2"
 
 
 async def test_history_is_appended_not_rewritten_and_read_whole(store):
     first = a_case("C3")
     first.history.append(_entry("cmd-1"))
-    await store.create(first, "cmd-1", [])
-    loaded = await store.get("C3", "cmd-2")
-    assert loaded.case.history == []  # applying a command never re-reads history
-    loaded.case.version = 2
-    loaded.case.history.append(_entry("cmd-2"))
-    assert await store.update(loaded.case, 1, "cmd-2", [])
+    await create(store, first, "cmd-1", [])
+    loaded = await get(store, "C3")
+    assert loaded.state.history == []  # applying a command never re-reads history
+    loaded.state.version = 2
+    loaded.state.history.append(_entry("cmd-2"))
+    assert await update(store, loaded.state, 1, "cmd-2", [])
     assert [h.command_id for h in (await store.read("C3")).history] == ["cmd-1", "cmd-2"]
 
 
@@ -97,7 +127,7 @@ async def test_an_account_upsert_is_applied_once_even_on_a_seeded_entry(store):
     assert await store.upsert_account({"account_id": "A3", "name": "First"}, "cmd-1", [entry(20)])
     assert await store.upsert_account({"account_id": "A3", "name": "Second"}, "cmd-2", [entry(21)])
     assert not await store.upsert_account({"account_id": "A3", "name": "First"}, "cmd-1", [entry(22)])
-    assert await store.get_account("A3") == {"account_id": "A3", "name": "Second"}
+    assert (await store.accounts(["A3"]))["A3"] == {"account_id": "A3", "name": "Second"}
     assert [e.id for e in dict(await store.account_outbox.pending(datetime.now(UTC) + timedelta(hours=1), 10))["A3"]] == [
         "e20", "e21"]
 
@@ -109,10 +139,10 @@ def _big_entry(command_id: str, chars: int):
 
 
 async def _update(store, case_id: str, version: int, command_id: str, chars: int = 0) -> None:
-    loaded = await store.get(case_id, command_id)
-    loaded.case.version = version
-    loaded.case.history.append(_big_entry(command_id, chars))
-    assert await store.update(loaded.case, version - 1, command_id, [])
+    loaded = await get(store, case_id)
+    loaded.state.version = version
+    loaded.state.history.append(_big_entry(command_id, chars))
+    assert await update(store, loaded.state, version - 1, command_id, [])
 
 
 async def _case_document_bytes(store, case_id: str) -> int:
@@ -122,7 +152,7 @@ async def _case_document_bytes(store, case_id: str) -> int:
 async def test_a_case_updated_many_times_with_large_commands_stays_small_and_keeps_its_whole_history(store):
     first = a_case("BIG")
     first.history.append(_big_entry("cmd-1", 300_000))
-    assert await store.create(first, "cmd-1", [])
+    assert await create(store, first, "cmd-1", [])
     for n in range(2, 61):  # 60 entries of 300 KB: 18 MB of history, over MongoDB's 16 MiB document limit
         await _update(store, "BIG", n, f"cmd-{n}", 300_000)
     assert await _case_document_bytes(store, "BIG") < 100_000
@@ -134,24 +164,25 @@ async def test_a_case_updated_many_times_with_large_commands_stays_small_and_kee
 async def test_only_the_last_applied_command_ids_are_kept(store):
     from shared.runtime.mongo_outbox import APPLIED_WINDOW
 
-    assert await store.create(a_case("MANY"), "cmd-0", [])
+    assert await create(store, a_case("MANY"), "cmd-0", [])
     for n in range(1, APPLIED_WINDOW + 6):
-        assert await store.update(a_case("MANY", n + 1), n, f"cmd-{n}", [])
+        assert await update(store, a_case("MANY", n + 1), n, f"cmd-{n}", [])
     doc = await store.cases.find_one({"_id": "MANY"}, {"applied": 1})
     assert len(doc["applied"]) == APPLIED_WINDOW and doc["applied"][-1] == f"cmd-{APPLIED_WINDOW + 5}"
-    assert (await store.get("MANY", f"cmd-{APPLIED_WINDOW + 5}")).seen and (await store.get("MANY", "cmd-6")).seen
-    assert not (await store.get("MANY", "cmd-5")).seen  # older than the dedupe window
+    applied = (await get(store, "MANY")).applied
+    assert f"cmd-{APPLIED_WINDOW + 5}" in applied and "cmd-6" in applied
+    assert "cmd-5" not in applied  # older than the dedupe window
 
 
 async def test_a_crash_between_the_state_write_and_the_history_move_loses_nothing(store, monkeypatch):
     first = a_case("CRASH")
     first.history.append(_entry("cmd-1"))
-    assert await store.create(first, "cmd-1", [])
+    assert await create(store, first, "cmd-1", [])
 
-    async def crash(case_id, pending):  # the process dies after the compare-and-set, before the move
+    async def crash(pending):  # the process dies after the compare-and-set, before the move
         return None
 
-    monkeypatch.setattr(store.history, "move_quietly", crash)
+    monkeypatch.setattr(store.history, "move_quietly_many", crash)
     await _update(store, "CRASH", 2, "cmd-2")
     await _update(store, "CRASH", 3, "cmd-3")
     monkeypatch.undo()
@@ -170,11 +201,12 @@ async def test_a_crash_between_the_state_write_and_the_history_move_loses_nothin
 async def test_moving_the_same_entries_twice_inserts_them_once_and_the_next_command_moves_leftovers(store):
     from intake.adapters.outbound.mongo_history import pending_docs
 
-    assert await store.create(a_case("TWICE"), "cmd-1", [])
+    assert await create(store, a_case("TWICE"), "cmd-1", [])
     pending = pending_docs("TWICE", 2, [_entry("cmd-2").model_dump(mode="json")])
     await store.cases.update_one({"_id": "TWICE"}, {"$push": {"history_pending": {"$each": pending}}})
     await store.history.move("TWICE", pending)
     await store.cases.update_one({"_id": "TWICE"}, {"$push": {"history_pending": {"$each": pending}}})
-    await store.get("TWICE", "cmd-3")  # a command on the case finishes the move a crash left
+    loaded = await get(store, "TWICE")  # the next command on the case finishes the move a crash left
+    await store.save([Change("TWICE", loaded, a_case("TWICE", 2), ["cmd-3"], [])])
     assert (await store.cases.find_one({"_id": "TWICE"}))["history_pending"] == []
     assert [h.command_id for h in (await store.read("TWICE")).history] == ["cmd-2"]

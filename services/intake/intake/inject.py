@@ -27,7 +27,7 @@ def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: P
     service = IntakeService(store, Publisher(broker, settings.limits.record_bytes), topics, marks,
                             case_bytes=settings.limits.case_bytes, people=people)
     ingress = topics.ingress("case_commands")
-    subscribe(broker, ingress, settings.group_id, service.handle, service.refuse_malformed,
+    subscribe(broker, ingress, settings.group_id, on_malformed=service.refuse_malformed, many=service.handle_many,
               limits=settings.limits, schema=catalog.CommandEnvelope,
               description="Commands for cases and the account and people directories, one ingress topic per sending principal "
                           "(`case.commands.<principal>`, writable by that principal alone).")
@@ -48,7 +48,7 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     store = MongoCaseStore(db)
     marks, people = PublishedMarks(), FollowedDirectory(MongoPeople(store.people))
     register(broker, settings, store, marks, people)
-    relay = OutboxRelay([store.case_outbox, store.refusals, store.account_outbox, store.person_outbox],
+    relay = OutboxRelay([store.case_outbox, store.refusals.outbox, store.account_outbox, store.person_outbox],
                         Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:

@@ -1,15 +1,15 @@
-"""Intake's service layer: dedupe, decide, store state and events in one write, publish."""
+"""Intake's service layer: case commands in batches through the shared unit of work, directory upserts."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from intake.core import Accepted, Account, Refused, decide
+from intake.core import Accepted, Account, Case, Refused, decide
 from intake.core.results import refuse
 from intake.ports.store import CaseStore
 from shared.contract.commands import AccountUpsert, PersonUpsert
@@ -23,15 +23,11 @@ from shared.runtime.people import FollowedDirectory
 from shared.identity import Forbidden, require_roles, verified_actor, with_actor
 from shared.principals import Principals, load_principals
 from shared.runtime.refusals import RefusedCommand, Refusals
+from shared.runtime.unit_of_work import Message, Step, UnitOfWork
 from shared.settings import Limits, Topics
 
 SOURCE = "/services/intake"
 ACCOUNT_UPSERT, PERSON_UPSERT = "account.upsert", "person.upsert"
-MAX_ATTEMPTS = 20
-
-
-class ConcurrentWriteError(RuntimeError):
-    """The case kept changing under us; the command is retried by redelivery."""
 
 
 class IntakeService:
@@ -45,60 +41,68 @@ class IntakeService:
         self._people, self._principals = people or FollowedDirectory(), principals or load_principals()
 
     @cached_property
+    def _uow(self) -> UnitOfWork[Case]:
+        return UnitOfWork(self._store, self._publisher, self._marks, refusals=self._store.refusals,
+                          rejections_topic=self._topics.case_rejections, source=SOURCE, clock=self._clock)
+
+    @cached_property
     def _refusals(self) -> Refusals:
-        store = self._store.refusals
+        """Refusals one at a time, for the directory upserts (cases go through the unit of work)."""
+        store = self._store.refusals.outbox
         return Refusals(store, self._topics.case_rejections, SOURCE,
                         lambda command_id, entries: self._flush(store, command_id, entries), self._clock)
 
     async def handle(self, command: CloudEvent, principal: str) -> str:
         """Apply or refuse `command` sent by `principal`; returns `accepted`, `rejected` or `duplicate`."""
-        if command.type in (ACCOUNT_UPSERT, PERSON_UPSERT):
-            verified = await self._verified(command, principal, None)
-            if verified is None:
-                return "rejected"
-            return await (self._upsert_account if command.type == ACCOUNT_UPSERT else self._upsert_person)(verified)
-        if await self._refusals.seen(command.id):  # refused before: the first result stands
-            return "duplicate"
-        for _ in range(MAX_ATTEMPTS):
-            stored = await self._store.get(command.subject or "", command.id)
-            if stored and stored.seen:
-                await self._flush(self._store.case_outbox, stored.case.id, stored.outbox)  # finish a crash's work
-                return "duplicate"
-            account_id = stored.case.account_id if stored else command.data.get("account_id")
-            as_sent = command
-            command = await self._verified(as_sent, principal, account_id if isinstance(account_id, str) else None)
-            if command is None:
-                return "rejected"
-            outcome = decide(stored.case if stored else None, command, now=self._clock(),
-                             account=await self._account_for(command))
-            if isinstance(outcome, Accepted):
-                outcome = self._within_size(outcome)
-            if isinstance(outcome, Refused):
-                await self._refusals.refuse(RefusedCommand.of(command), outcome.code, outcome.reason)
-                return "rejected"
-            entries = self._entries(command, outcome)
-            if stored is None:
-                written = await self._store.create(outcome.case, command.id, entries)
-            else:
-                written = await self._store.update(outcome.case, stored.version, command.id, entries)
-            if written:
-                await self._flush(self._store.case_outbox, outcome.case.id, (stored.outbox if stored else []) + entries)
-                return "accepted"
-            command = as_sent
-        raise ConcurrentWriteError(f"case {command.subject} changed {MAX_ATTEMPTS} times while applying {command.id}")
+        return (await self.handle_many([Message(command, principal)]))[0]
 
-    async def _verified(self, command: CloudEvent, principal: str, account_id: str | None) -> CloudEvent | None:
+    async def handle_many(self, messages: Sequence[Message]) -> list[str]:
+        """Apply or refuse a batch: case commands through one unit of work, directory upserts one by one."""
+        outcomes: dict[int, str] = {}
+        cases = [(i, m) for i, m in enumerate(messages) if m.event.type not in (ACCOUNT_UPSERT, PERSON_UPSERT)]
+        if cases:
+            ids = [m.event.data.get("account_id") for _, m in cases if m.event.type == "case.open"]
+            accounts = await self._store.accounts([a for a in ids if isinstance(a, str)]) if ids else {}
+            done = await self._uow.run([m for _, m in cases], lambda case, m: self._decide(case, m, accounts))
+            outcomes.update(zip((i for i, _ in cases), done, strict=True))
+        for i, m in enumerate(messages):
+            if i not in outcomes:
+                outcomes[i] = await self._upsert(m.event, m.principal or "")
+        return [outcomes[i] for i in range(len(messages))]
+
+    def _decide(self, case: Case | None, message: Message, accounts: dict[str, dict[str, Any]]) -> Step[Case]:
+        """One case command on the case as the batch has made it so far (pure but for the clock)."""
+        account_id = case.account_id if case else message.event.data.get("account_id")
+        command = self._verified(message.event, message.principal or "", account_id if isinstance(account_id, str) else None)
+        if isinstance(command, Forbidden):
+            return Step.refused("forbidden", str(command))
+        found = accounts.get(account_id) if command.type == "case.open" and isinstance(account_id, str) else None
+        outcome = decide(case, command, now=self._clock(), account=Account.model_validate(found) if found else None)
+        if isinstance(outcome, Accepted):
+            outcome = self._within_size(outcome)
+        if isinstance(outcome, Refused):
+            return Step.refused(outcome.code, outcome.reason, about=command)
+        return Step("accepted", state=outcome.case, entries=self._entries(command, outcome))
+
+    async def _upsert(self, command: CloudEvent, principal: str) -> str:
+        """An account or person upsert: checked, then applied once."""
+        verified = self._verified(command, principal, None)
+        if isinstance(verified, Forbidden):
+            await self._refusals.refuse(RefusedCommand.of(command), "forbidden", str(verified))
+            return "rejected"
+        return await (self._upsert_account if command.type == ACCOUNT_UPSERT else self._upsert_person)(verified)
+
+    def _verified(self, command: CloudEvent, principal: str, account_id: str | None) -> CloudEvent | Forbidden:
         """The command with its actor replaced by the one `principal` may speak for, roles from the directory.
 
-        None when it may not (refused `forbidden`, once): roles a message claims are never read.
+        Forbidden when it may not (refused `forbidden`, once): roles a message claims are never read.
         """
         data = command.data if isinstance(command.data, dict) else {}
         try:
             actor = verified_actor(principal, data.get("actor"), self._people(), self._principals, account_id)
             require_roles(command.type, actor, self._principals)
         except Forbidden as no:
-            await self._refusals.refuse(RefusedCommand.of(command), "forbidden", str(no))
-            return None
+            return no
         return command.model_copy(update={"data": with_actor(data, actor)})
 
     def _within_size(self, outcome: Accepted) -> Accepted | Refused:
@@ -120,13 +124,6 @@ class IntakeService:
                 type_, outcome.case.id, data, source=SOURCE, id_=derived_id(command.id, i), cause=command, time=now))
             for i, (type_, data) in enumerate(outcome.events)
         ]
-
-    async def _account_for(self, command: CloudEvent) -> Account | None:
-        account_id = command.data.get("account_id") if command.type == "case.open" else None
-        if not isinstance(account_id, str):
-            return None
-        found = await self._store.get_account(account_id)
-        return Account.model_validate(found) if found else None
 
     async def _upsert_account(self, command: CloudEvent) -> str:
         return await self._upsert_entry(

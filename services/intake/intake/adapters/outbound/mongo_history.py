@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
@@ -53,20 +53,30 @@ class CaseHistory:
             return
         docs = [{"_id": p["hid"], "case_id": case_id, "version": p["version"], "i": p["i"], "entry": p["entry"]}
                 for p in pending]
+        await self._insert(docs)
+        await self._cases.update_one({"_id": case_id},
+                                     {"$pull": {"history_pending": {"hid": {"$in": [p["hid"] for p in pending]}}}})
+
+    async def move_quietly_many(self, pending: dict[str, list[dict[str, Any]]]) -> None:
+        """`move` for many cases with one insert and one bulk pull; a failure leaves the entries pending a while."""
+        if not pending:
+            return
+        docs = [{"_id": p["hid"], "case_id": case_id, "version": p["version"], "i": p["i"], "entry": p["entry"]}
+                for case_id, entries in pending.items() for p in entries]
+        try:
+            await self._insert(docs)
+            await self._cases.bulk_write(
+                [UpdateOne({"_id": case_id}, {"$pull": {"history_pending": {"hid": {"$in": [p["hid"] for p in entries]}}}})
+                 for case_id, entries in pending.items()], ordered=False)
+        except Exception:
+            self._log.warning("history.move_deferred", cases=len(pending), exc_info=True)
+
+    async def _insert(self, docs: list[dict[str, Any]]) -> None:
         try:
             await self._history.insert_many(docs, ordered=False)
         except BulkWriteError as exc:  # entries moved before (a crash after the insert): fine
             if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
                 raise
-        await self._cases.update_one({"_id": case_id},
-                                     {"$pull": {"history_pending": {"hid": {"$in": [p["hid"] for p in pending]}}}})
-
-    async def move_quietly(self, case_id: str, pending: list[dict[str, Any]]) -> None:
-        """`move`, after a write that already counts: a failure only leaves the entries pending a while."""
-        try:
-            await self.move(case_id, pending)
-        except Exception:
-            self._log.warning("history.move_deferred", case_id=case_id, entries=len(pending), exc_info=True)
 
     async def entries(self, case_id: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every entry in order: those moved, then those still pending (read first by the caller).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -9,11 +10,10 @@ from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.outbound.mongo_history import CaseHistory, CaseOutbox, pending_docs
 from intake.core import Case
-from intake.ports.store import StoredCase
-from shared.runtime.mongo import insert_new
+from shared.runtime.mongo_batch import TOKEN, CasWrite, MongoRefusalBook, load_docs, write_cas
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
 from shared.runtime.outbox import OutboxEntry
-from shared.runtime.refusals import MongoRefusals
+from shared.runtime.unit_of_work import Change, Loaded
 
 
 def _split(case: Case) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -26,39 +26,50 @@ class MongoCaseStore:
     """Collections `cases`, `case_history`, `refusals`, `accounts` and `people`; single-document atomicity only."""
 
     def __init__(self, db: AsyncDatabase) -> None:
-        self.cases, self.accounts, self.people = db["cases"], db["accounts"], db["people"]
+        self.cases, self.accounts_coll, self.people = db["cases"], db["accounts"], db["people"]
         self.history = CaseHistory(self.cases, db["case_history"])
-        self.case_outbox, self.refusals = CaseOutbox(self.cases, self.history), MongoRefusals(db["refusals"])
-        self.account_outbox, self.person_outbox = MongoOutbox(self.accounts), MongoOutbox(self.people)
+        self.case_outbox, self.refusals = CaseOutbox(self.cases, self.history), MongoRefusalBook(db["refusals"])
+        self.outbox = self.case_outbox  # the unit of work marks published events here
+        self.account_outbox, self.person_outbox = MongoOutbox(self.accounts_coll), MongoOutbox(self.people)
 
     async def ensure_indexes(self) -> None:
         """Indexes the relay and the read side rely on."""
         await self.case_outbox.ensure_indexes()
         await self.history.ensure_indexes()
-        await self.refusals.ensure_indexes()
+        await self.refusals.outbox.ensure_indexes()
         await self.account_outbox.ensure_indexes()
         await self.person_outbox.ensure_indexes()
         await self.cases.create_index("case.account_id")
 
-    async def get(self, case_id: str, command_id: str) -> StoredCase | None:
-        """State without history; `applied` is matched on the server, so the list is not shipped.
+    async def load(self, keys: Sequence[str]) -> dict[str, Loaded[Case]]:
+        """Cases without history, with their applied ids and unsent events, in one query."""
+        docs = await load_docs(self.cases, keys, {"case": 1, "version": 1, "outbox": 1, "applied": 1,
+                                                  "history_pending": 1})
+        return {key: Loaded(key, Case.model_validate(doc["case"]), doc["version"], frozenset(doc.get("applied", [])),
+                            [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])],
+                            extra=doc.get("history_pending", []))
+                for key, doc in docs.items()}
 
-        History a crash left pending is moved first, as the service publishes a crash's outbox first.
-        """
-        doc = await self.cases.find_one(
-            {"_id": case_id},
-            {"case": 1, "version": 1, "outbox": 1, "history_pending": 1,
-             "applied": {"$elemMatch": {"$eq": command_id}}},
-        )
-        if doc is None:
-            return None
-        await self.history.move_quietly(case_id, doc.get("history_pending", []))
-        return StoredCase(
-            case=Case.model_validate(doc["case"]),
-            version=doc["version"],
-            seen=bool(doc.get("applied")),
-            outbox=[OutboxEntry.model_validate(e) for e in doc.get("outbox", [])],
-        )
+    async def save(self, changes: Sequence[Change[Case]]) -> set[str]:
+        """Every change in one bulk: insert, or compare-and-set on the version (state, applied ids, events and
+        new history together); then the history of the winners moves to `case_history`, in bulk too."""
+        writes, pending = [], {}
+        for change in changes:
+            state, history = _split(change.state)  # loaded without history: it holds just the new entries
+            new = pending_docs(change.key, change.state.version, history)
+            if change.loaded is None:
+                writes.append(CasWrite(change.key, doc={
+                    "case": state, "version": change.state.version, "applied": change.message_ids,
+                    "outbox": outbox_docs(change.entries), "history_pending": new}))
+            else:
+                writes.append(CasWrite(change.key, change.loaded.version, update={
+                    "$set": {"case": state, "version": change.state.version},
+                    "$push": {"applied": push_bounded(*change.message_ids), "outbox": {"$each": outbox_docs(change.entries)},
+                              "history_pending": {"$each": new}}}))
+            pending[change.key] = ((change.loaded.extra if change.loaded else None) or []) + new  # a crash's leftovers too
+        lost = await write_cas(self.cases, writes)
+        await self.history.move_quietly_many({k: v for k, v in pending.items() if k not in lost and v})
+        return lost
 
     async def read(self, case_id: str) -> Case | None:
         """The whole case, history included (moved, then still pending, in order)."""
@@ -69,39 +80,14 @@ class MongoCaseStore:
         history = doc.get("history", []) + await self.history.entries(case_id, doc.get("history_pending", []))
         return Case.model_validate({**doc["case"], "history": history})
 
-    async def create(self, case: Case, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Insert a new case with its history and events; False if the id is taken."""
-        state, history = _split(case)
-        pending = pending_docs(case.id, case.version, history)
-        doc = {"_id": case.id, "case": state, "version": case.version, "applied": [command_id],
-               "outbox": outbox_docs(outbox), "history_pending": pending}
-        if not await insert_new(self.cases, doc):
-            return False
-        await self.history.move_quietly(case.id, pending)
-        return True
-
-    async def update(self, case: Case, expected_version: int, command_id: str, outbox: list[OutboxEntry]) -> bool:
-        """Compare-and-set on the version: state, applied id, events and new history land together or not at all."""
-        state, history = _split(case)  # `case` was loaded without history: it holds just the new entries
-        pending = pending_docs(case.id, case.version, history)
-        result = await self.cases.update_one(
-            {"_id": case.id, "version": expected_version},
-            {"$set": {"case": state, "version": case.version},
-             "$push": {"applied": push_bounded(command_id), "outbox": {"$each": outbox_docs(outbox)},
-                       "history_pending": {"$each": pending}}},
-        )
-        if result.modified_count != 1:
-            return False
-        await self.history.move_quietly(case.id, pending)
-        return True
-
-    async def get_account(self, account_id: str) -> dict[str, Any] | None:
-        """An entry of the account directory."""
-        return await self.accounts.find_one({"_id": account_id}, {"_id": 0, "outbox": 0, "applied": 0})
+    async def accounts(self, account_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Entries of the account directory, in one query."""
+        docs = await load_docs(self.accounts_coll, list(dict.fromkeys(account_ids)), {"outbox": 0, "applied": 0})
+        return {key: {k: v for k, v in doc.items() if k not in ("_id", TOKEN)} for key, doc in docs.items()}
 
     async def upsert_account(self, account: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
         """Create or replace an entry, record the command and queue its event, in one write; False if applied before."""
-        return await _upsert_once(self.accounts, account["account_id"], account, command_id, outbox)
+        return await _upsert_once(self.accounts_coll, account["account_id"], account, command_id, outbox)
 
     async def upsert_person(self, person: dict[str, Any], command_id: str, outbox: list[OutboxEntry]) -> bool:
         """The same for a people-directory entry (every Person field is set: an upsert replaces the person)."""
@@ -115,7 +101,7 @@ class MongoCaseStore:
     async def seed_accounts(self, accounts: list[dict[str, Any]]) -> None:
         """Add the sample accounts that are missing; never overwrite a maintained entry."""
         for account in accounts:
-            await self.accounts.update_one({"_id": account["account_id"]}, {"$setOnInsert": account}, upsert=True)
+            await self.accounts_coll.update_one({"_id": account["account_id"]}, {"$setOnInsert": account}, upsert=True)
 
 
 async def _upsert_once(collection: Any, key: str, entry: dict[str, Any], command_id: str,

@@ -1,0 +1,92 @@
+"""Batched MongoDB access for the unit of work: many documents read with `$in`, written in one bulk.
+
+Every write is still a single-document write (inserts, and updates that compare-and-set on a version
+field), so it holds on any MongoDB 6+; only the round trips are shared.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import InsertOne, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
+
+from shared.runtime.mongo_outbox import outbox_docs
+from shared.runtime.outbox import OutboxEntry
+from shared.runtime.refusals import MongoRefusals
+from shared.runtime.unit_of_work import Refusal
+
+DUPLICATE_KEY = 11000
+TOKEN = "_w"  # which write last won: read back only when a bulk reports fewer matches than it sent
+
+
+@dataclass
+class CasWrite:
+    """Insert `doc` (a new aggregate), or apply `update` if the document's `field` still equals `expected`."""
+
+    key: str
+    expected: int | None = None
+    doc: dict[str, Any] | None = None
+    update: dict[str, Any] | None = None
+    field: str = "version"
+
+
+async def load_docs(coll: AsyncCollection, keys: Sequence[str], projection: dict[str, Any] | None = None
+                    ) -> dict[str, dict[str, Any]]:
+    """The documents with these ids, by id, in one query."""
+    if not keys:
+        return {}
+    return {doc["_id"]: doc async for doc in coll.find({"_id": {"$in": list(keys)}}, projection)}
+
+
+async def write_cas(coll: AsyncCollection, writes: Sequence[CasWrite]) -> set[str]:
+    """Every write in one unordered bulk; the keys whose insert found the id taken or whose version moved on."""
+    if not writes:
+        return set()
+    token = uuid.uuid4().hex
+    ops: list[Any] = []
+    for w in writes:
+        if w.expected is None:
+            ops.append(InsertOne({**(w.doc or {}), "_id": w.key, TOKEN: token}))
+        else:
+            update = dict(w.update or {})
+            update["$set"] = {**update.get("$set", {}), TOKEN: token}
+            ops.append(UpdateOne({"_id": w.key, w.field: w.expected}, update))
+    lost: set[str] = set()
+    try:
+        result = await coll.bulk_write(ops, ordered=False)
+        matched = result.matched_count
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(err.get("code") != DUPLICATE_KEY for err in errors):
+            raise
+        lost = {writes[err["index"]].key for err in errors}
+        matched = exc.details.get("nMatched", 0)
+    updates = [w.key for w in writes if w.expected is not None]
+    if matched < len(updates):  # some compare-and-set missed: find which by the token they would carry
+        docs = await load_docs(coll, updates, {TOKEN: 1})
+        won = {key for key, doc in docs.items() if doc.get(TOKEN) == token}
+        lost |= set(updates) - won
+    return lost
+
+
+class MongoRefusalBook:
+    """The unit of work's refusals over a `refusals` collection (one document per refused command)."""
+
+    def __init__(self, coll: AsyncCollection) -> None:
+        self._coll = coll
+        self.outbox = MongoRefusals(coll)
+
+    async def seen(self, command_ids: Sequence[str]) -> dict[str, list[OutboxEntry]]:
+        """Commands refused before, with their unpublished entries, in one query."""
+        docs = await load_docs(self._coll, list(dict.fromkeys(command_ids)), {"outbox": 1})
+        return {cid: [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])] for cid, doc in docs.items()}
+
+    async def record(self, refusals: Sequence[Refusal]) -> set[str]:
+        """Insert every refusal in one bulk; the ids that were refused before (their first record stands)."""
+        writes = [CasWrite(r.command_id, doc={"outbox": outbox_docs(r.entries)}) for r in refusals]
+        return await write_cas(self._coll, writes)
