@@ -155,10 +155,11 @@ async def notifier() -> AsyncIterator[Harness]:
     from notifier.inject import register
     from notifier.settings import NotifierSettings
     from tests.handlers.notifier.memory_store import FakeSender, MemoryNotifierStore
+    from shared.runtime.marks import PublishedMarks
 
     s = NotifierSettings(service_name="notifier", topic_prefix="fz.", limits=LIMITS)
     broker = KafkaBroker()
-    register(broker, s, MemoryNotifierStore(), FakeSender())
+    register(broker, s, MemoryNotifierStore(), FakeSender(), PublishedMarks())
     consumed = {s.topics.case_events: opened, s.topics.approval_events: requested}
     seen = outputs(broker, s.topics.case_rejections, list(consumed))
     async with TestKafkaBroker(broker) as test_broker:

@@ -11,7 +11,7 @@ from notifier.adapters.outbound.mongo_store import MongoNotifierStore
 from notifier.adapters.outbound.smtp_sender import SmtpSender
 from notifier.core.render import Renderer
 from notifier.core.subscriptions import load_subscriptions
-from notifier.dispatch import Dispatcher, RetryPolicy
+from notifier.adapters.inbound.dispatcher import Dispatcher, RetryPolicy
 from notifier.ports.sender import MailSender
 from notifier.ports.store import NotifierStore
 from notifier.service import Links, NotifierService
@@ -23,8 +23,10 @@ from shared.contract.notification import NotificationEnvelope
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
+from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.runtime.people import FollowedDirectory, MongoPeople
+from shared.runtime.people_batch import following_many
 from shared.settings import Topics
 
 
@@ -35,20 +37,20 @@ def policy_of(settings: NotifierSettings) -> RetryPolicy:
                        concurrency=settings.notify_concurrency, sweep_seconds=settings.notify_sweep_seconds)
 
 
-def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierStore,
-             sender: MailSender, people: FollowedDirectory | None = None) -> tuple[NotifierService, Dispatcher]:
+def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierStore, sender: MailSender,
+             marks: PublishedMarks, people: FollowedDirectory | None = None) -> tuple[NotifierService, Dispatcher]:
     """Subscribe the notifier to case and approval events and declare what it publishes."""
     people = people or FollowedDirectory()
     topics, publisher, renderer = settings.topics, Publisher(broker, settings.limits.record_bytes), Renderer()
     subs = load_subscriptions(settings.subscriptions_file, renderer.names())
-    dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings))
+    dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings), marks)
     service = NotifierService(store, publisher, topics, subs, renderer, people.directory,
-                              Links(settings.case_links, settings.mail_domain, settings.approval_links),
+                              Links(settings.case_links, settings.mail_domain, settings.approval_links), marks,
                               wake=dispatcher.wake)
     subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
-              limits=settings.limits, schema=catalog.EventEnvelope,
+              many=following_many(people, service.handle_many), limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")
-    subscribe(broker, topics.approval_events, settings.group_id, service.handle, limits=settings.limits,
+    subscribe(broker, topics.approval_events, settings.group_id, many=service.handle_many, limits=settings.limits,
               description="Approval steps requested, decided, reminded and escalated: notify approvers.")
     broker.publisher(topics.notification_events, schema=NotificationEnvelope, title=topics.notification_events,
                      description="One record per delivery outcome: notification.sent, .failed or .skipped "
@@ -64,18 +66,22 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Any:
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store, people = MongoNotifierStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
     sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds)
-    _, dispatcher = register(broker, settings, store, sender, people)
-    relay = OutboxRelay([store.outbox], Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
+    marks = PublishedMarks()
+    _, dispatcher = register(broker, settings, store, sender, marks, people)
+    # A slow safety sweep: the service and the dispatcher publish their own events and mark them in bulk.
+    relay = OutboxRelay([store.outbox, store.delivery_outbox], Publisher(broker, settings.limits.record_bytes),
+                        settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()
         await people.refresh()  # the people upserted before a restart
 
     # SMTP is not a health check: while it is down the notifier keeps accepting work and retries.
-    # The relay starts first (a crash's leftovers) and stops last, after the dispatcher's outcomes.
+    # The relay starts first (a crash's leftovers) and stops last, after the dispatcher's outcomes; the marks
+    # stop before it, so its last sweep finds only what was never published.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, settings=settings,
                       routers=[deliveries_routes(store, Auth.from_settings(settings, Principals(people)))],
-                      on_startup=[prepare], background=[relay, dispatcher.loop, people.loop], after_shutdown=[client.close],
+                      on_startup=[prepare], background=[relay, marks, dispatcher.loop, people.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 
@@ -86,4 +92,5 @@ def main() -> None:
 
 def document(broker: KafkaBroker, settings: NotifierSettings) -> None:
     """Register handlers without any store or SMTP, for the AsyncAPI document."""
-    register(broker, NotifierSettings(**settings.model_dump()), store=None, sender=None)  # type: ignore[arg-type]
+    register(broker, NotifierSettings(**settings.model_dump()), store=None, sender=None,  # type: ignore[arg-type]
+             marks=PublishedMarks())

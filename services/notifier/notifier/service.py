@@ -1,10 +1,11 @@
-"""The notifier's service layer: read model, who to tell, one pending delivery per (event, recipient)."""
+"""The notifier's service layer: case files and planned deliveries in batches through the shared unit of work."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import structlog
@@ -14,21 +15,17 @@ from notifier.core.approval import APPROVAL_TYPES
 from notifier.core.casefile import CaseFile, apply
 from notifier.core.delivery import Delivery, Mail, delivery_id, message_id
 from notifier.core.links import LINKED_TYPES, approval_link_for
+from notifier.core.outcomes import skipped_entries
 from notifier.core.recipients import Planned, plan
 from notifier.core.render import Renderer, case_link
 from notifier.core.subscriptions import Subscriptions
-from notifier.outcomes import skipped_entries
 from notifier.ports.store import NotifierStore
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.directory import Directory
-from shared.runtime.outbox import Publisher, flush
+from shared.runtime.marks import PublishedMarks
+from shared.runtime.outbox import OutboxEntry, Publisher
+from shared.runtime.unit_of_work import Message, Step, UnitOfWork
 from shared.settings import Topics
-
-MAX_ATTEMPTS = 20
-
-
-class ConcurrentWriteError(RuntimeError):
-    """The case file kept changing under us; the event is retried by redelivery."""
 
 
 @dataclass(frozen=True)
@@ -41,56 +38,78 @@ class Links:
 
 
 class NotifierService:
-    """Handles one case or approval event; safe to call again with the same event."""
+    """Handles case and approval events in batches; safe to call again with the same events."""
 
     def __init__(self, store: NotifierStore, publisher: Publisher, topics: Topics, subs: Subscriptions,
-                 renderer: Renderer, directory: Directory, links: Links,
+                 renderer: Renderer, directory: Directory, links: Links, marks: PublishedMarks,
                  wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] = now_utc) -> None:
-        self._store, self._publisher, self._topics = store, publisher, topics
+        self._store, self._publisher, self._topics, self._marks = store, publisher, topics, marks
         self._subs, self._renderer, self._directory, self._links = subs, renderer, directory, links
         self._wake, self._clock = wake, clock
         self._log = structlog.get_logger().bind(component="notifier")
 
+    @cached_property
+    def _uow(self) -> UnitOfWork[CaseFile]:
+        return UnitOfWork(self._store, self._publisher, self._marks, clock=self._clock)
+
     async def handle(self, event: CloudEvent) -> str:
-        """Update the case file, then create the deliveries the subscriptions ask for."""
-        data: dict[str, Any] = dict(event.data)
+        """One event (the careful path, and tests): a batch of one."""
+        return (await self.handle_many([Message(event)]))[0]
+
+    async def handle_many(self, messages: Sequence[Message]) -> list[str]:
+        """Update the case files, then plan the deliveries the subscriptions ask for, for a whole batch."""
+        outcomes: dict[int, str] = {}
+        todo: list[tuple[int, Message]] = []
+        for i, message in enumerate(messages):
+            read = self._read(message.event)
+            if isinstance(read, str):
+                outcomes[i] = read
+            else:
+                todo.append((i, Message(read)))
+        if todo:
+            done = await self._uow.run([m for _, m in todo], self._decide)
+            outcomes.update(zip((i for i, _ in todo), done, strict=True))
+            if any(o.startswith("planned:") and o != "planned:0" for o in done):
+                self._wake()  # the deliveries are stored: the dispatcher looks now rather than later
+        return [outcomes[i] for i in range(len(messages))]
+
+    def _read(self, event: CloudEvent) -> CloudEvent | str:
+        """The event keyed (subject) by the case whose file it concerns, or the outcome of skipping it."""
         if event.type in APPROVAL_TYPES:
             try:
-                data = {**data, **APPROVAL_TYPES[event.type].model_validate(data).model_dump(exclude_none=True)}
+                model = APPROVAL_TYPES[event.type].model_validate(event.data)
             except ValidationError as exc:  # not ours to refuse: say so and move on
                 self._log.warning("notifier.unreadable_approval_event", error=str(exc), event_id=event.id)
                 return "unreadable"
-            stored = await self._store.case_file(data["case_id"])
-            file = stored.file if stored else CaseFile(case_id=data["case_id"], case_type=data.get("case_type"))
-        elif event.type.startswith("case.") and event.subject:
-            file = await self._apply(event)
-        else:
-            return "ignored"
-        planned = plan(self._subs, event.type, data, file)
-        for p in planned:
-            await self._deliver(event, data, file, p)
-        if planned:
-            self._wake()
-        return f"planned:{len(planned)}"
-
-    async def _apply(self, event: CloudEvent) -> CaseFile:
-        for _ in range(MAX_ATTEMPTS):
-            stored = await self._store.case_file(event.subject or "")
-            if stored and event.id in stored.applied:  # seen before: plan again from it, deliveries dedupe
-                return stored.file
+            data = {**event.data, **model.model_dump(exclude_none=True)}
+            return event.model_copy(update={"subject": model.case_id, "data": data})
+        if event.type.startswith("case.") and event.subject:
             # The subject (the record's key) names the case; a `case_id` in the data cannot redirect the write.
-            file = apply(stored.file if stored else None, event.type, {**event.data, "case_id": event.subject})
-            if await self._store.save_case_file(file, stored.rev if stored else 0, event.id):
-                return file
-        raise ConcurrentWriteError(f"case file {event.subject} changed {MAX_ATTEMPTS} times")
+            return event.model_copy(update={"data": {**event.data, "case_id": event.subject}})
+        return "ignored"
 
-    async def _deliver(self, event: CloudEvent, data: dict[str, Any], file: CaseFile, p: Planned) -> None:
-        did = delivery_id(event.id, p.recipient)
-        existing = await self._store.delivery(did)
-        if existing is not None:  # redelivered event: finish publishing what a crash left, never resend
-            await flush(did, existing[1], self._publisher, self._store)
-            return
-        now = self._clock()
+    def _decide(self, file: CaseFile | None, message: Message) -> Step[CaseFile]:
+        """One event on the case file as the batch has made it so far: the new file and the deliveries it plans."""
+        event, data = message.event, message.event.data
+        if event.type in APPROVAL_TYPES:  # approval events change no file, but are applied once like the others
+            new = file or CaseFile(case_id=message.key, case_type=data.get("case_type"))
+        else:
+            new = apply(file, event.type, data)
+        planned = plan(self._subs, event.type, data, new)
+        if not planned and event.type in APPROVAL_TYPES:
+            return Step("planned:0")  # nothing to write, nothing to remember
+        deliveries: list[Delivery] = []
+        entries: list[OutboxEntry] = []
+        for p in planned:
+            delivery = self._delivery(event, data, new, p)
+            deliveries.append(delivery)
+            if delivery.state == "skipped":
+                entries.extend(skipped_entries(self._topics, delivery, event, delivery.created_at))
+        return Step(f"planned:{len(planned)}", state=new, entries=entries, note=deliveries)
+
+    def _delivery(self, event: CloudEvent, data: dict[str, Any], file: CaseFile, p: Planned) -> Delivery:
+        """The delivery of `event` to one recipient: the rendered mail, or skipped with the reason."""
+        did, now = delivery_id(event.id, p.recipient), self._clock()
         delivery = Delivery(id=did, event_id=event.id, event_type=event.type, case_id=file.case_id,
                             recipient=p.recipient, role=p.role, template=p.template, created_at=now,
                             next_attempt_at=now)
@@ -104,14 +123,9 @@ class NotifierService:
         if person is None or not person.email:
             reason = f"{p.recipient} has no e-mail address in the people directory"
         if reason is not None:
-            delivery = delivery.model_copy(update={"state": "skipped", "reason": reason, "finished_at": now})
-            entries = skipped_entries(self._topics, delivery, event, now)
             self._log.warning("notification.skipped", recipient=p.recipient, reason=reason, delivery_id=did)
-            if await self._store.add_delivery(delivery, entries):
-                await flush(did, entries, self._publisher, self._store)
-            return
-        delivery.mail = self._render(event, data, file, p, person, did, link)
-        await self._store.add_delivery(delivery, [])
+            return delivery.model_copy(update={"state": "skipped", "reason": reason, "finished_at": now})
+        return delivery.model_copy(update={"mail": self._render(event, data, file, p, person, did, link)})
 
     def _render(self, event: CloudEvent, data: dict[str, Any], file: CaseFile, p: Planned, person: Any,
                 did: str, approval_url: str | None) -> Mail:

@@ -3,44 +3,68 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from notifier.core.casefile import CaseFile
 from notifier.core.delivery import Delivery, Mail
 from notifier.ports.sender import SendError
-from notifier.ports.store import StoredFile
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.unit_of_work import Change, Loaded
+
+
+class MemoryOutbox:
+    """The `outbox` lists of a dict of documents, as the relay and the published marks see them."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
+        self._docs = docs
+
+    async def pending(self, older_than: datetime, limit: int) -> list[tuple[str, list[OutboxEntry]]]:
+        return [(k, list(d["outbox"])) for k, d in self._docs.items() if d["outbox"]][:limit]
+
+    async def mark_published(self, owner_id: str, entry_ids: list[str]) -> None:
+        await self.mark_published_many({owner_id: entry_ids})
+
+    async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
+        for owner, ids in marks.items():
+            doc = self._docs[owner]
+            doc["outbox"] = [e for e in doc["outbox"] if e.id not in ids]
 
 
 class MemoryNotifierStore:
-    """Dicts instead of collections; compare-and-set like the Mongo adapter."""
+    """Dicts instead of collections; compare-and-set like the Mongo adapter, and counts of its round trips."""
 
     def __init__(self) -> None:
         self.files: dict[str, dict[str, Any]] = {}
         self.deliveries: dict[str, dict[str, Any]] = {}
+        self.outbox, self.delivery_outbox = MemoryOutbox(self.files), MemoryOutbox(self.deliveries)
+        self.loads: list[list[str]] = []
+        self.saves: list[list[str]] = []
+        self.interfere: dict[str, dict[str, Any]] = {}  # case id -> what another writer stores first (a race)
 
-    async def case_file(self, case_id: str) -> StoredFile | None:
-        doc = self.files.get(case_id)
-        return None if doc is None else StoredFile(CaseFile.model_validate(doc["file"]), doc["rev"], list(doc["applied"]))
+    async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseFile]]:
+        self.loads.append(list(keys))
+        return {k: Loaded(k, CaseFile.model_validate(d["file"]), d["rev"], frozenset(d["applied"]), list(d["outbox"]))
+                for k in keys if (d := self.files.get(k)) is not None}
 
-    async def save_case_file(self, file: CaseFile, expected_rev: int, event_id: str) -> bool:
-        doc = self.files.get(file.case_id)
-        if (doc["rev"] if doc else 0) != expected_rev:
-            return False
-        applied = (doc["applied"] if doc else []) + [event_id]
-        self.files[file.case_id] = {"file": file.model_dump(mode="json"), "rev": expected_rev + 1, "applied": applied}
-        return True
-
-    async def delivery(self, delivery_id: str) -> tuple[Delivery, list[OutboxEntry]] | None:
-        doc = self.deliveries.get(delivery_id)
-        return None if doc is None else (Delivery.model_validate(doc), list(doc["outbox"]))
-
-    async def add_delivery(self, delivery: Delivery, outbox: list[OutboxEntry]) -> bool:
-        if delivery.id in self.deliveries:
-            return False
-        self.deliveries[delivery.id] = {**delivery.model_dump(), "outbox": list(outbox)}
-        return True
+    async def save(self, changes: Sequence[Change[CaseFile]]) -> set[str]:
+        self.saves.append([c.key for c in changes])
+        for delivery in (d for c in changes for note in c.notes for d in note):
+            self.deliveries.setdefault(delivery.id, {**delivery.model_dump(), "outbox": []})
+        lost = set()
+        for c in changes:
+            doc = self.files.get(c.key)
+            if c.key in self.interfere:
+                self.files[c.key] = self.interfere.pop(c.key)
+                lost.add(c.key)
+            elif (doc["rev"] if doc else None) != (c.loaded.version if c.loaded else None):
+                lost.add(c.key)
+            else:
+                self.files[c.key] = {"file": c.state.model_dump(mode="json"), "rev": (doc["rev"] if doc else 0) + 1,
+                                     "applied": (doc["applied"] if doc else []) + c.message_ids,
+                                     "outbox": (doc["outbox"] if doc else []) + list(c.entries)}
+        return lost
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
         due = sorted((d for d in self.deliveries.values() if d["state"] == "pending" and d["next_attempt_at"] <= now),
@@ -50,14 +74,17 @@ class MemoryNotifierStore:
             d["next_attempt_at"] = lease_until
         return claimed
 
+    async def next_due(self) -> datetime | None:
+        return min((d["next_attempt_at"] for d in self.deliveries.values() if d["state"] == "pending"), default=None)
+
     async def finish(self, delivery_id: str, changes: dict[str, Any], outbox: list[OutboxEntry]) -> None:
         doc = self.deliveries[delivery_id]
         doc.update(copy.deepcopy(changes))
         doc["outbox"] = doc["outbox"] + list(outbox)
 
-    async def mark_published(self, delivery_id: str, entry_ids: list[str]) -> None:
-        doc = self.deliveries[delivery_id]
-        doc["outbox"] = [e for e in doc["outbox"] if e.id not in entry_ids]
+    async def add_delivery(self, delivery: Delivery) -> None:
+        """A pending delivery as the consumer would have planned it (for dispatcher tests)."""
+        self.deliveries[delivery.id] = {**delivery.model_dump(), "outbox": []}
 
     def states(self) -> dict[str, str]:
         """recipient@event_type -> state, for assertions."""

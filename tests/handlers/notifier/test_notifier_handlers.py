@@ -15,6 +15,7 @@ from notifier.settings import NotifierSettings
 from shared.links import LinkClaim, encode_body
 from shared.contract.envelope import now_utc
 from shared.contract.notification import NotificationFailed, NotificationSent, NotificationSkipped
+from shared.runtime.marks import PublishedMarks
 from tests.handlers.notifier.memory_store import FakeSender, MemoryNotifierStore
 from tests.support.capture import capture
 
@@ -58,7 +59,7 @@ def settings() -> NotifierSettings:
 @pytest.fixture
 async def harness(settings):
     store, sender, broker = MemoryNotifierStore(), FakeSender(), KafkaBroker()
-    _, dispatcher = register(broker, settings, store, sender)
+    _, dispatcher = register(broker, settings, store, sender, PublishedMarks())
     topics = settings.topics
     seen = capture(broker, {"outcomes": topics.notification_events, "dlq": topics.dlq(topics.notification_events)})
     async with TestKafkaBroker(broker) as test_broker:
@@ -89,6 +90,7 @@ async def test_approver_and_assessor_are_mailed_with_their_links(harness):
     assert sorted(types(seen)) == [("notification.sent", "frank"), ("notification.sent", "john")]
     sent = NotificationSent.model_validate(seen["outcomes"][0]["data"])
     assert sent.attempts == 1 and sent.message_id == by_to[sent.email].message_id
+    await dispatcher._marks.flush()
     assert all(not d["outbox"] for d in store.deliveries.values())  # published, then marked
 
 
@@ -102,7 +104,7 @@ async def test_same_event_twice_sends_once(harness):
     await dispatcher.run_once()
     assert [m.to for m in sender.sent] == ["john@example.com"]
     assert types(seen) == [("notification.sent", "john")]
-    assert store.files[CASE]["applied"] == [OPENED["id"]]
+    assert store.files[CASE]["applied"] == [OPENED["id"], REQUESTED["id"]]
 
 
 async def test_person_without_directory_entry_is_skipped_once(harness):
@@ -172,7 +174,7 @@ async def test_two_replicas_never_send_one_delivery_twice_when_sending_is_slow(s
     import asyncio
 
     from notifier.core.delivery import Delivery, Mail
-    from notifier.dispatch import Dispatcher, RetryPolicy
+    from notifier.adapters.inbound.dispatcher import Dispatcher, RetryPolicy
 
     class SlowSender(FakeSender):
         async def send(self, mail):
@@ -180,7 +182,7 @@ async def test_two_replicas_never_send_one_delivery_twice_when_sending_is_slow(s
             await super().send(mail)
 
     class NoPublisher:
-        async def publish(self, entries):
+        async def publish_many(self, entries):
             pass
 
     store, sender, now = MemoryNotifierStore(), SlowSender(), now_utc()
@@ -188,9 +190,10 @@ async def test_two_replicas_never_send_one_delivery_twice_when_sending_is_slow(s
         await store.add_delivery(Delivery(
             id=who, event_id="e", event_type="approval.requested", case_id=CASE, recipient=who, role="approver",
             template="approval_requested", created_at=now, next_attempt_at=now,
-            mail=Mail(to=f"{who}@example.com", subject="s", text="t", html="h", message_id=f"<{who}@x>")), [])
+            mail=Mail(to=f"{who}@example.com", subject="s", text="t", html="h", message_id=f"<{who}@x>")))
     policy = RetryPolicy(concurrency=1, lease_seconds=0.15)
-    replica_a, replica_b = (Dispatcher(store, sender, NoPublisher(), settings.topics, policy) for _ in range(2))
+    replica_a, replica_b = (Dispatcher(store, sender, NoPublisher(), settings.topics, policy, PublishedMarks())
+                            for _ in range(2))
     first = asyncio.create_task(replica_a.run_once())
     await _pause(0.17)  # past the lease of anything replica A claimed but has not started to send
     await replica_b.run_once()

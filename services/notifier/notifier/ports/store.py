@@ -1,45 +1,41 @@
-"""What the notifier needs from its store: case files and deliveries (each one single-document write)."""
+"""What the notifier needs from its store: case files (the unit of work's aggregates) and deliveries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from notifier.core.casefile import CaseFile
 from notifier.core.delivery import Delivery
-from shared.runtime.outbox import OutboxEntry
+from shared.runtime.marks import BulkMarkable
+from shared.runtime.outbox import OutboxEntry, OutboxStore
+from shared.runtime.unit_of_work import Change, Loaded
 
 
-@dataclass
-class StoredFile:
-    """A case file as stored: its revision (compare-and-set) and the event ids applied to it."""
-
-    file: CaseFile
-    rev: int
-    applied: list[str] = field(default_factory=list)
+class Outbox(OutboxStore, BulkMarkable, Protocol):
+    """Outbox arrays the relay sweeps and the published marks clear in bulk."""
 
 
 class NotifierStore(Protocol):
-    """Case files and deliveries; a delivery document holds its state and its outbox together."""
+    """Case files, each with the event ids applied to it and its `notification.skipped` outbox; deliveries,
+    each with its state and its own outbox of `notification.sent`/`.failed` events."""
 
-    async def case_file(self, case_id: str) -> StoredFile | None:
-        """The case file, or None."""
+    outbox: Outbox  # the case files' (the unit of work marks there)
+    delivery_outbox: Outbox  # the deliveries' (the dispatcher marks there)
 
-    async def save_case_file(self, file: CaseFile, expected_rev: int, event_id: str) -> bool:
-        """Write the file and record the event iff the revision matches (0 = new); False on conflict."""
+    async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseFile]]:
+        """The stored case files among `keys`, in one query."""
 
-    async def delivery(self, delivery_id: str) -> tuple[Delivery, list[OutboxEntry]] | None:
-        """A delivery and its unpublished outcome events."""
-
-    async def add_delivery(self, delivery: Delivery, outbox: list[OutboxEntry]) -> bool:
-        """Insert a new delivery (with its outbox); False if that (event, recipient) exists already."""
+    async def save(self, changes: Sequence[Change[CaseFile]]) -> set[str]:
+        """Insert the planned deliveries (the changes' notes; one already there was planned before), then write
+        every case file still at its loaded revision; the case ids that lost the race."""
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
         """Pending deliveries due by `now`, each moved to `lease_until` so no one else takes it meanwhile."""
 
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending delivery falls due (None: none pending)."""
+
     async def finish(self, delivery_id: str, changes: dict[str, Any], outbox: list[OutboxEntry]) -> None:
         """Set the attempt's result and queue its outcome events, in one write."""
-
-    async def mark_published(self, delivery_id: str, entry_ids: list[str]) -> None:
-        """Drop published outcome events."""

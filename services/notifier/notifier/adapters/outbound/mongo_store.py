@@ -1,91 +1,103 @@
-"""NotifierStore on MongoDB: `case_files` and `deliveries` (each delivery with its own outbox array)."""
+"""NotifierStore on MongoDB: `case_files` (the unit of work's aggregates) and `deliveries` (each with its outbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from notifier.core.casefile import CaseFile
 from notifier.core.delivery import Delivery
-from notifier.ports.store import StoredFile
-from shared.runtime.mongo import insert_new
-from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
+from shared.runtime.mongo_batch import DUPLICATE_KEY, TOKEN, CasWrite, load_docs, write_cas
+from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.unit_of_work import Change, Loaded
 
 KEEP_APPLIED = 500  # event ids kept per case file; redeliveries come from the recent past only
 
 
 class MongoNotifierStore:
-    """Needs single-document atomicity only: every write below touches one document."""
+    """Single-document atomicity only: a case file's write holds its state, applied ids and outbox together."""
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.files, self.deliveries = db["case_files"], db["deliveries"]
-        self.outbox = MongoOutbox(self.deliveries)
+        self.outbox = MongoOutbox(self.files)  # notification.skipped, written with the event that planned it
+        self.delivery_outbox = MongoOutbox(self.deliveries)  # notification.sent/.failed, with the attempt
 
     async def ensure_indexes(self) -> None:
         """Indexes of the sender's sweep and the outbox relay."""
         await self.outbox.ensure_indexes()
+        await self.delivery_outbox.ensure_indexes()
         await self.deliveries.create_index([("state", 1), ("next_attempt_at", 1)])
         await self.deliveries.create_index("case_id")
 
-    async def case_file(self, case_id: str) -> StoredFile | None:
-        """The case file, or None."""
-        doc = await self.files.find_one({"_id": case_id})
-        if doc is None:
-            return None
-        return StoredFile(CaseFile.model_validate(doc["file"]), doc["rev"], doc.get("applied", []))
+    async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseFile]]:
+        """Case files with their revision, applied event ids and unsent events, in one query."""
+        docs = await load_docs(self.files, keys, {"file": 1, "rev": 1, "applied": 1, "outbox": 1})
+        return {key: Loaded(key, CaseFile.model_validate(doc["file"]), doc["rev"], frozenset(doc.get("applied", [])),
+                            [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])])
+                for key, doc in docs.items()}
 
-    async def save_case_file(self, file: CaseFile, expected_rev: int, event_id: str) -> bool:
-        """Compare-and-set on `rev`; the applied event id lands in the same write."""
-        body = file.model_dump(mode="json")
-        if expected_rev == 0:
-            return await insert_new(self.files, {"_id": file.case_id, "file": body, "rev": 1, "applied": [event_id]})
-        result = await self.files.update_one(
-            {"_id": file.case_id, "rev": expected_rev},
-            {"$set": {"file": body, "rev": expected_rev + 1},
-             "$push": {"applied": {"$each": [event_id], "$slice": -KEEP_APPLIED}}})
-        return result.modified_count == 1
+    async def save(self, changes: Sequence[Change[CaseFile]]) -> set[str]:
+        """The batch's deliveries in one unordered insert, then every case file in one bulk of compare-and-sets.
 
-    async def delivery(self, delivery_id: str) -> tuple[Delivery, list[OutboxEntry]] | None:
-        """A delivery and its unpublished outcome events."""
-        doc = await self.deliveries.find_one({"_id": delivery_id})
-        if doc is None:
-            return None
-        return _delivery(doc), [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
+        Deliveries first: a crash in between leaves the event unapplied, so its redelivery plans the same
+        deliveries again (found by id) and then records it; never an applied event without its deliveries.
+        """
+        await self._add_deliveries([d for change in changes for note in change.notes for d in note])
+        writes = []
+        for change in changes:
+            body = change.state.model_dump(mode="json")
+            if change.loaded is None:
+                writes.append(CasWrite(change.key, doc={"file": body, "rev": 1, "applied": change.message_ids,
+                                                        "outbox": outbox_docs(change.entries)}, field="rev"))
+            else:
+                writes.append(CasWrite(change.key, change.loaded.version, field="rev", update={
+                    "$set": {"file": body, "rev": change.loaded.version + 1},
+                    "$push": {"applied": push_bounded(*change.message_ids, keep=KEEP_APPLIED),
+                              "outbox": {"$each": outbox_docs(change.entries)}}}))
+        return await write_cas(self.files, writes)
 
-    async def add_delivery(self, delivery: Delivery, outbox: list[OutboxEntry]) -> bool:
-        """Keyed on (event, recipient): a second insert of the same pair is refused by `_id`."""
-        doc = {**delivery.model_dump(mode="python", exclude={"id"}), "_id": delivery.id, "outbox": outbox_docs(outbox)}
-        return await insert_new(self.deliveries, doc)
+    async def _add_deliveries(self, deliveries: list[Delivery]) -> None:
+        """Keyed on (event, recipient): an id already taken is a delivery planned before, left as it is."""
+        if not deliveries:
+            return
+        docs = [{**d.model_dump(mode="python", exclude={"id"}), "_id": d.id, "outbox": []} for d in deliveries]
+        try:
+            await self.deliveries.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
+                raise
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
-        """Claim by moving `next_attempt_at` forward with a compare-and-set; a crash mid-send frees it later."""
-        claimed = []
-        cursor = self.deliveries.find({"state": "pending", "next_attempt_at": {"$lte": now}}).sort(
-            "next_attempt_at", 1).limit(limit)
-        for doc in [d async for d in cursor]:
-            result = await self.deliveries.update_one(
-                {"_id": doc["_id"], "state": "pending", "next_attempt_at": doc["next_attempt_at"]},
-                {"$set": {"next_attempt_at": lease_until}})
-            if result.modified_count == 1:
-                claimed.append(_delivery(doc))
-        return claimed
+        """Claim by moving `next_attempt_at` forward, compare-and-set on it, all in one bulk; a crash mid-send
+        frees them when the lease ends. Every claim moves it, so a delivery is claimed by one replica at a time."""
+        cursor = self.deliveries.find({"state": "pending", "next_attempt_at": {"$lte": now}},
+                                      {"outbox": 0}).sort("next_attempt_at", 1).limit(limit)
+        docs = [d async for d in cursor]
+        lost = await write_cas(self.deliveries, [
+            CasWrite(d["_id"], d["next_attempt_at"], update={"$set": {"next_attempt_at": lease_until}},
+                     field="next_attempt_at") for d in docs])
+        return [_delivery(d) for d in docs if d["_id"] not in lost]
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending delivery falls due (leased ones when their lease ends)."""
+        doc = await self.deliveries.find_one({"state": "pending"}, {"next_attempt_at": 1},
+                                             sort=[("state", 1), ("next_attempt_at", 1)])
+        return doc.get("next_attempt_at") if doc else None
 
     async def finish(self, delivery_id: str, changes: dict[str, Any], outbox: list[OutboxEntry]) -> None:
         """The attempt's result and its outcome events, in one write."""
         await self.deliveries.update_one({"_id": delivery_id},
                                          {"$set": changes, "$push": {"outbox": {"$each": outbox_docs(outbox)}}})
 
-    async def mark_published(self, delivery_id: str, entry_ids: list[str]) -> None:
-        """Drop published outcome events."""
-        await self.outbox.mark_published(delivery_id, entry_ids)
-
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
         """Deliveries of a case, oldest first, without mail bodies or outbox (the read side)."""
-        cursor = self.deliveries.find({"case_id": case_id}, {"mail.text": 0, "mail.html": 0, "outbox": 0}).sort(
-            "created_at", 1)
+        cursor = self.deliveries.find({"case_id": case_id}, {"mail.text": 0, "mail.html": 0, "outbox": 0, TOKEN: 0}
+                                      ).sort("created_at", 1)
         return [{**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]} async for doc in cursor]
 
 
