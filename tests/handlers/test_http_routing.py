@@ -7,7 +7,7 @@ import pytest
 
 from routing.adapters.inbound.http import read_routes
 from routing.inject import put_file_rules_in_force
-from routing.service import RulesInForce
+from routing.adapters.outbound.cached import RulesInForce
 from shared.directory import load_directory
 from shared.lifecycles import load_lifecycles
 from shared.runtime.api import RequestLimits, api_app

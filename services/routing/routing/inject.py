@@ -7,11 +7,12 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from routing.adapters.inbound.http import read_routes
+from routing.adapters.inbound.commands import RoutingCommands
+from routing.adapters.outbound.cached import Caches
 from routing.adapters.outbound.mongo_store import MongoRoutingStore
-from routing.commands import RoutingCommands
 from routing.core.rules import load_rule_file
 from routing.ports.store import RoutingStore
-from routing.service import RoutingService, RulesInForce
+from routing.service import RoutingService
 from routing.settings import RoutingSettings
 from shared.contract import catalog
 from shared.contract.catalog import CommandRejectedEnvelope
@@ -22,8 +23,8 @@ from shared.lifecycles import load_lifecycles
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
-from shared.runtime.verified import verified
 from shared.runtime.create_topics import COLD_PARTITIONS, TopicSpec, ensure_settings_topics
+from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.runtime.people import FollowedDirectory, MongoPeople
 from shared.settings import Settings, Topics
@@ -32,22 +33,23 @@ from shared.settings import Settings, Topics
 PRINCIPAL = "routing"  # its Kafka principal: the ingress topics it writes, the actor it may speak for
 
 
-def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
-             people: FollowedDirectory | None = None) -> tuple[RoutingService, RoutingCommands, RulesInForce]:
+def register(broker: KafkaBroker, settings: Settings, store: RoutingStore, people: FollowedDirectory | None = None,
+             marks: PublishedMarks | None = None) -> tuple[RoutingService, RoutingCommands, Caches]:
     """Subscribe routing to case.events and routing.commands, declare what it publishes."""
     settings = RoutingSettings.of(settings)
     # What routing writes goes to its own ingress topics (`case.commands.routing`): ACLs allow it nothing else.
-    people = people or FollowedDirectory()
+    people, marks = people or FollowedDirectory(), marks or PublishedMarks()
     topics, directory, lcs = settings.topics.sent_by(PRINCIPAL), people.directory, load_lifecycles()
-    rules = RulesInForce(store, directory, lcs)
-    service = RoutingService(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
-    commands = RoutingCommands(store, Publisher(broker, settings.limits.record_bytes), topics, rules, directory, lcs)
-    subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
+    caches = Caches(store, directory, lcs)
+    publisher = Publisher(broker, settings.limits.record_bytes)
+    service = RoutingService(store, publisher, topics, caches, directory, lcs, marks, people=people.following)
+    commands = RoutingCommands(store, publisher, topics, caches, directory, lcs, marks)
+    subscribe(broker, topics.case_events, settings.group_id, many=service.handle_many,
               limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: routing keeps its case views and routes at opening and on status changes.")
     ingress = settings.topics.ingress("routing_commands")
-    handle = verified(commands.handle, commands.refuse_malformed, people, "routing_commands")
-    subscribe(broker, ingress, settings.group_id, handle, commands.refuse_malformed, limits=settings.limits,
+    subscribe(broker, ingress, settings.group_id, on_malformed=commands.refuse_malformed, many=commands.handle_many,
+              limits=settings.limits,
               description="Routing's own commands: rules.upsert (data: actor, rules) and routing.handover "
                           "(data: actor, from_person, to_person, case_types?, comment?).")
     broker.publisher(topics.case_commands, title=topics.case_commands, schema=catalog.CommandEnvelope,
@@ -56,7 +58,7 @@ def register(broker: KafkaBroker, settings: Settings, store: RoutingStore,
                      description="One record per refused routing command.")
     for topic in (topics.case_events, *ingress):
         broker.publisher(Topics.dlq(topic), title=Topics.dlq(topic), description="Unreadable records, as received.")
-    return service, commands, rules
+    return service, commands, caches
 
 
 async def put_file_rules_in_force(store: RoutingStore, directory: Directory, path: str | None) -> None:
@@ -72,10 +74,10 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store, people = MongoRoutingStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
-    directory = people.directory
-    _, _, rules = register(broker, settings, store, people)
-    relay = OutboxRelay([store.case_outbox, store.command_outbox_store], Publisher(broker, settings.limits.record_bytes),
-                        settings.outbox_sweep_seconds)
+    directory, marks = people.directory, PublishedMarks()
+    _, _, caches = register(broker, settings, store, people, marks)
+    relay = OutboxRelay([store.case_outbox, store.command_outbox_store, store.refusals.outbox],
+                        Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         # Normally made by create_topics; a stack from before routing had its topics gets them here.
@@ -85,10 +87,13 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
         await store.ensure_indexes()
         await people.refresh()  # the people upserted before a restart
         await put_file_rules_in_force(store, directory, settings.routing_rules_file)
+        await caches.refresh()  # rules, account owners and open-load counters before the first event
 
-    routes = read_routes(store, rules, directory, Auth.from_settings(settings, Principals(people)))
+    routes = read_routes(store, caches.rules, directory, Auth.from_settings(settings, Principals(people)))
+    # Stopped in reverse after the consumers drained: marks written before the relay's last sweep.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
-                      on_startup=[prepare], background=[relay, people.loop], after_shutdown=[client.close],
+                      on_startup=[prepare], background=[relay, marks, people.loop, caches.loop],
+                      after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

@@ -2,51 +2,93 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
+from routing.core.commands import RulesDoc
 from routing.core.view import CaseView
-from shared.runtime.outbox import OutboxEntry
+from routing.ports.store import RULES_ID
+from shared.runtime.unit_of_work import Change, Loaded
+from tests.support.memory_store import MemoryRefusalBook
+
+S = TypeVar("S")
+
+
+class MemoryAggregates(Generic[S]):
+    """Aggregates in a dict: compare-and-set on a write counter; counts loads and saves; `lose_once` loses races."""
+
+    def __init__(self, copy: Callable[[S], S] = lambda s: s) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.loads: list[list[str]] = []
+        self.saves = 0
+        self.lose_once: dict[str, Callable[[], None]] = {}  # key -> what the other writer does first
+        self._copy = copy
+        self.outbox = self
+
+    async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
+        for key, ids in marks.items():
+            self.docs[key]["outbox"] = [e for e in self.docs[key]["outbox"] if e.id not in ids]
+
+    async def load(self, keys: Sequence[str]) -> dict[str, Loaded[S]]:
+        self.loads.append(list(keys))
+        return {k: Loaded(k, self._copy(d["state"]), d["seq"], frozenset(d["applied"]), list(d["outbox"]))
+                for k in keys for d in [self.docs.get(k)] if d is not None}
+
+    def put(self, key: str, state: S, message_ids: Sequence[str] = (), entries: Sequence = (),
+            notes: Sequence = ()) -> None:
+        """Write without compare-and-set (another writer, or the test's set-up)."""
+        doc = self.docs.setdefault(key, {"seq": 0, "applied": [], "outbox": [], "notes": []})
+        doc.update(state=state, seq=doc["seq"] + 1)
+        doc["applied"] += list(message_ids)
+        doc["outbox"] += list(entries)
+        doc["notes"] += list(notes)
+
+    async def save(self, changes: Sequence[Change[S]]) -> set[str]:
+        self.saves += 1
+        lost = set()
+        for c in changes:
+            if c.key in self.lose_once:
+                self.lose_once.pop(c.key)()
+            doc = self.docs.get(c.key)
+            if (doc["seq"] if doc else None) != (c.loaded.version if c.loaded else None):
+                lost.add(c.key)
+            else:
+                self.put(c.key, c.state, c.message_ids, c.entries, c.notes)
+        return lost
 
 
 class MemoryRoutingStore:
     """Dicts instead of collections; compare-and-set semantics kept."""
 
     def __init__(self) -> None:
-        self.cases: dict[str, dict[str, Any]] = {}
+        self.views = MemoryAggregates[CaseView](lambda v: v.model_copy(deep=True))
+        self.rule_sets = MemoryAggregates[RulesDoc]()
+        self.handovers = MemoryAggregates[str]()
+        self.refusals = MemoryRefusalBook()
         self.accounts: dict[str, dict[str, Any]] = {}
-        self.rules_doc: dict[str, Any] | None = None
-        self.commands: dict[str, dict[str, Any]] = {}
+        self.case_outbox = self.views.outbox
 
-    async def get_case(self, case_id):
-        doc = self.cases.get(case_id)
-        return None if doc is None else (doc["view"].model_copy(deep=True), doc["seq"], list(doc["outbox"]))
-
-    async def save_case(self, view, expected_seq, outbox, decision):
-        doc = self.cases.get(view.case_id)
-        if (doc is None) != (expected_seq is None) or (doc and doc["seq"] != expected_seq):
-            return False
-        old = doc or {"seq": 0, "outbox": [], "decisions": []}
-        self.cases[view.case_id] = {"view": view, "seq": old["seq"] + 1, "outbox": old["outbox"] + outbox,
-                                    "decisions": old["decisions"] + ([decision] if decision else [])}
-        return True
-
-    async def mark_case_published(self, case_id, entry_ids):
-        doc = self.cases[case_id]
-        doc["outbox"] = [e for e in doc["outbox"] if e.id not in entry_ids]
+    @property
+    def cases(self) -> dict[str, dict[str, Any]]:
+        """The view documents by case id (state, seq, applied, outbox, notes = decisions)."""
+        return self.views.docs
 
     def _views(self) -> list[CaseView]:
-        return sorted((d["view"] for d in self.cases.values()), key=lambda v: (str(v.opened_at), v.case_id))
+        return sorted((d["state"] for d in self.views.docs.values()), key=lambda v: (str(v.opened_at), v.case_id))
 
-    async def open_load(self, people):
+    async def open_load(self):
         out: dict[str, int] = {}
         for v in self._views():
-            if v.is_open and v.assignee in people:
+            if v.is_open and v.assignee:
                 out[v.assignee] = out.get(v.assignee, 0) + 1
         return out
 
     async def open_cases(self, assignee, case_types=None):
         return [v for v in self._views() if v.is_open and v.assignee == assignee
                 and (not case_types or v.case_type in case_types)]
+
+    async def open_cases_of(self, people):
+        return {p: await self.open_cases(p) for p in people}
 
     async def available(self, queues):
         return [v for v in self._views() if v.is_open and v.queue in queues and v.assignee is None]
@@ -55,35 +97,22 @@ class MemoryRoutingStore:
         return [v for v in self._views() if v.is_open and v.queue == queue]
 
     async def decisions(self, case_id):
-        doc = self.cases.get(case_id)
-        return None if doc is None else doc["decisions"]
+        doc = self.views.docs.get(case_id)
+        return None if doc is None else doc["notes"]
 
-    async def account_owner(self, account_id):
-        return (self.accounts.get(account_id) or {}).get("owner")
+    async def account_owners(self):
+        return {k: a.get("owner") for k, a in self.accounts.items()}
 
-    async def upsert_account(self, account_id, entry):
-        self.accounts[account_id] = entry
+    async def upsert_accounts(self, entries):
+        self.accounts.update(entries)
 
     async def rules(self):
-        return self.rules_doc
+        doc = self.rule_sets.docs.get(RULES_ID)
+        return None if doc is None else doc["state"].model_dump()
 
     async def save_rules(self, raw, expected_version, command_id=None):
-        current = self.rules_doc["version"] if self.rules_doc else None
-        if current != expected_version:
+        current = await self.rules()
+        if (current["version"] if current else None) != expected_version:
             return False
-        self.rules_doc = {"version": raw["version"], "raw": raw, "command_id": command_id}
+        self.rule_sets.put(RULES_ID, RulesDoc(version=raw["version"], raw=raw, command_id=command_id))
         return True
-
-    async def command_outbox(self, command_id):
-        doc = self.commands.get(command_id)
-        return None if doc is None else list(doc["outbox"])
-
-    async def record_command(self, command_id, outcome, outbox: list[OutboxEntry]):
-        if command_id in self.commands:
-            return False
-        self.commands[command_id] = {"outcome": outcome, "outbox": list(outbox)}
-        return True
-
-    async def mark_command_published(self, command_id, entry_ids):
-        doc = self.commands[command_id]
-        doc["outbox"] = [e for e in doc["outbox"] if e.id not in entry_ids]

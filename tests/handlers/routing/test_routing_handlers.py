@@ -16,11 +16,13 @@ from routing.core.rules import RULES_FILE, load_rule_file
 from routing.inject import put_file_rules_in_force, register
 from routing.settings import RoutingSettings
 from shared.directory import load_directory
+from shared.runtime.marks import PublishedMarks
 from tests.handlers.routing.memory_store import MemoryRoutingStore
 from tests.support.capture import capture
 from tests.support.kafka_io import command
 
 ADMIN = {"id": "ada", "roles": ["admin"]}
+MOVED = {"from": "new", "to": "in_progress", "trigger": "manual", "category": "open", "label": "In Progress"}
 
 
 @pytest.fixture
@@ -36,9 +38,14 @@ async def store() -> MemoryRoutingStore:
 
 
 @pytest.fixture
-async def harness(settings, store):
+def marks() -> PublishedMarks:
+    return PublishedMarks()
+
+
+@pytest.fixture
+async def harness(settings, store, marks):
     broker = KafkaBroker()
-    register(broker, settings, store)
+    register(broker, settings, store, marks=marks)
     seen = capture(broker, {"commands": settings.topics.sent_by("routing").case_commands, "rejections": settings.topics.case_rejections})
     async with TestKafkaBroker(broker) as test_broker:
         yield test_broker, seen
@@ -62,7 +69,7 @@ async def send(broker, topic: str, message: dict) -> None:
     await broker.publish(json.dumps(message).encode(), topic, key=message["subject"].encode())
 
 
-async def test_commercial_claim_assigned_to_account_owner(harness, settings, store):
+async def test_commercial_claim_assigned_to_account_owner(harness, settings, store, marks):
     broker, seen = harness
     ev = opened("CL-1", cause="commercial")
     await send(broker, settings.topics.case_events, ev)
@@ -71,6 +78,7 @@ async def test_commercial_claim_assigned_to_account_owner(harness, settings, sto
     assert cmd["data"]["assignee"] == "seller.ingrid" and cmd["data"]["actor"]["id"] == "system:routing"
     assert cmd["data"]["comment"].startswith("routing rules v1, rule claim-commercial: ")
     assert (await store.decisions("CL-1"))[0]["commands"] == [cmd["id"]]
+    await marks.flush()  # marks are written in bulk a moment after publishing
     assert store.cases["CL-1"]["outbox"] == []
 
 
@@ -209,21 +217,20 @@ async def test_cause_change_of_a_taken_claim_changes_nothing(harness, settings):
     assert len(seen["commands"]) == 1
 
 
-async def test_a_status_no_rule_concerns_costs_no_owner_or_load_lookup(harness, settings, store):
+async def test_decisions_read_owners_load_and_rules_from_memory_not_the_store(harness, settings, store):
     broker, seen = harness
-    await send(broker, settings.topics.case_events, opened("CL-90", cause="technical"))
     lookups: list[str] = []
-    real_load, real_owner = store.open_load, store.account_owner
+    for name in ("open_load", "account_owners", "rules"):
+        real = getattr(store, name)
 
-    async def open_load(people):
-        lookups.append("load")
-        return await real_load(people)
+        async def counted(*args, _real=real, _name=name):
+            lookups.append(_name)
+            return await _real(*args)
 
-    async def account_owner(account_id):
-        lookups.append("owner")
-        return await real_owner(account_id)
-
-    store.open_load, store.account_owner = open_load, account_owner
+        setattr(store, name, counted)
+    for i in range(3):
+        await send(broker, settings.topics.case_events, opened(f"CL-9{i}", cause="technical"))
     await send(broker, settings.topics.case_events, event("case.status_changed", "CL-90", 2, status="in_progress",
-                                                          **{"from": "new", "to": "in_progress"}))
-    assert lookups == [] and len(seen["commands"]) == 1
+                                                          **MOVED))
+    assert sorted(lookups) == ["account_owners", "open_load", "rules"]  # the caches' first read, then none
+    assert len(seen["commands"]) == 3

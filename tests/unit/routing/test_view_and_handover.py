@@ -8,14 +8,20 @@ import pytest
 
 from routing.core.handover import Handover, refusal
 from routing.core.rules import load_rule_file
-from routing.core.view import OPENED, already_applied, apply_event
+from routing.core.view import OPENED, already_applied, apply_event, parse_case_event
 from shared.directory import load_directory
 from shared.lifecycles import load_lifecycles
 
 LCS, DIRECTORY = load_lifecycles(), load_directory()
 RULES = load_rule_file(DIRECTORY)
 AT = datetime(2026, 11, 25, tzinfo=UTC)
-COMMON = {"case_id": "C", "case_type": "claim", "gbu": "marine", "account_id": "A"}
+COMMON = {"case_id": "C", "case_type": "claim", "gbu": "marine", "account_id": "A", "actor": {"id": "carl"}}
+MOVED = {"from": "new", "trigger": "manual", "category": "open", "label": "In progress"}
+
+
+def apply(view, type_: str, data: dict, event_id: str):
+    """apply_event on the data parsed as the contract model of `type_`, as the service does."""
+    return apply_event(view, parse_case_event(type_, data), event_id, AT, LCS)
 
 
 def snapshot(**kw) -> dict:
@@ -24,33 +30,34 @@ def snapshot(**kw) -> dict:
 
 
 def test_opened_unassigned_triggers_routing_assigned_does_not() -> None:
-    view, trigger = apply_event(None, "case.opened", snapshot(cause="technical"), "e1", AT, LCS)
+    view, trigger = apply(None, "case.opened", snapshot(cause="technical"), "e1")
     assert trigger == OPENED and (view.cause, view.account_owner, view.country) == ("technical", "seller.ingrid", "NO")
-    assert apply_event(None, "case.opened", snapshot(assignee="paula"), "e1", AT, LCS)[1] is None
-    assert apply_event(None, "case.opened", snapshot(queue="production"), "e1", AT, LCS)[1] is None
+    assert apply(None, "case.opened", snapshot(assignee="paula"), "e1")[1] is None
+    assert apply(None, "case.opened", snapshot(queue="production"), "e1")[1] is None
 
 
 def test_status_change_triggers_its_status_and_closing_closes() -> None:
-    view, _ = apply_event(None, "case.opened", snapshot(), "e1", AT, LCS)
-    view, trigger = apply_event(view, "case.status_changed", {**COMMON, "status": "in_progress", "version": 2,
-                                                              "to": "in_progress"}, "e2", AT, LCS)
+    view, _ = apply(None, "case.opened", snapshot(), "e1")
+    view, trigger = apply(view, "case.status_changed", {**COMMON, "status": "in_progress", "version": 2,
+                                                              "to": "in_progress", **MOVED}, "e2")
     assert trigger == "in_progress" and view.is_open
-    view, _ = apply_event(view, "case.closed", {**COMMON, "status": "closed", "version": 3}, "e3", AT, LCS)
+    view, _ = apply(view, "case.closed", {**COMMON, "status": "closed", "version": 3, "reason": "solved"}, "e3")
     assert not view.is_open
 
 
 def test_dedupe_by_version_and_event_id() -> None:
-    view, _ = apply_event(None, "case.opened", snapshot(), "e1", AT, LCS)
-    view, _ = apply_event(view, "case.assigned", {**COMMON, "status": "new", "version": 1, "assignee": "leo"}, "e2", AT, LCS)
+    view, _ = apply(None, "case.opened", snapshot(), "e1")
+    view, _ = apply(view, "case.assigned", {**COMMON, "status": "new", "version": 1, "assignee": "leo"}, "e2")
     assert view.seen == ["e1", "e2"] and view.assignee == "leo"
     assert already_applied(view, "e1", 1) and already_applied(view, "e2", 1) and already_applied(view, "old", 0)
     assert not already_applied(view, "e3", 1) and not already_applied(view, "e4", 2)
 
 
 def test_cause_set_later_is_kept() -> None:
-    view, _ = apply_event(None, "case.opened", snapshot(), "e1", AT, LCS)
+    view, _ = apply(None, "case.opened", snapshot(), "e1")
     change = {"field": "cause", "before": None, "after": "logistics"}
-    view, _ = apply_event(view, "case.updated", {**COMMON, "status": "new", "version": 2, "changes": [change]}, "e2", AT, LCS)
+    view, _ = apply(view, "case.updated", {**COMMON, "status": "new", "version": 2, "changes": [change],
+                                  "command_type": "case.update"}, "e2")
     assert view.cause == "logistics"
 
 

@@ -7,6 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.contract.events import (
+    EVENT_TYPES,
+    CaseAssigned,
+    CaseEvent,
+    CaseOpened,
+    CaseStatusChanged,
+    CaseUpdated,
+    TeamMemberAdded,
+)
 from shared.lifecycles import Lifecycle
 
 OPENED = "opened"
@@ -68,34 +77,39 @@ def from_snapshot(case: dict[str, Any], lcs: dict[str, Lifecycle]) -> CaseView:
     )
 
 
-def apply_event(view: CaseView | None, type_: str, data: dict[str, Any], event_id: str, at: datetime,
+def parse_case_event(type_: str, data: Any) -> CaseEvent:
+    """The event's data as its contract model (a type routing does not know: the fields every case event has)."""
+    return EVENT_TYPES.get(type_, CaseEvent).model_validate(data)  # type: ignore[return-value]
+
+
+def apply_event(view: CaseView | None, data: CaseEvent, event_id: str, at: datetime,
                 lcs: dict[str, Lifecycle]) -> tuple[CaseView, str | None]:
     """The view after the event, and the routing trigger it fires (`opened`, a status entered, or None)."""
     trigger: str | None = None
-    if type_ == "case.opened":
-        view = from_snapshot(data["case"], lcs)
+    if isinstance(data, CaseOpened):
+        view = from_snapshot(data.case, lcs)
         untouched = view.assignee is None and view.queue is None  # routed at open only if nobody took it yet
         trigger = OPENED if untouched else None
     elif view is None:  # an event of a case opened before routing's history starts: keep what it says
-        view = CaseView(case_id=data["case_id"], case_type=data["case_type"], gbu=data["gbu"],
-                        account_id=data["account_id"], status=data["status"])
+        view = CaseView(case_id=data.case_id, case_type=data.case_type, gbu=data.gbu,
+                        account_id=data.account_id, status=data.status)
     view = view.model_copy(deep=True)
-    if type_ == "case.assigned":
-        view.assignee, view.queue = data.get("assignee"), data.get("queue")
-    elif type_ == "case.status_changed":
-        trigger = data.get("to")
-    elif type_ == "case.updated":
-        for change in data.get("changes") or []:
-            if change.get("field") == "cause":
-                view.cause = change.get("after")
+    if isinstance(data, CaseAssigned):
+        view.assignee, view.queue = data.assignee, data.queue
+    elif isinstance(data, CaseStatusChanged):
+        trigger = data.to
+    elif isinstance(data, CaseUpdated):
+        for change in data.changes:
+            if change.field == "cause":
+                view.cause = change.after
                 trigger = CAUSE_SET if view.cause else None
-            elif change.get("field") == "fields.product_line":
-                view.product_line = change.get("after")
-    elif type_ == "case.team_member_added":
-        view.team.append((data["person_id"], data["role"]))
-    view.status = data.get("status", view.status)
+            elif change.field == "fields.product_line":
+                view.product_line = change.after
+    elif isinstance(data, TeamMemberAdded):
+        view.team.append((data.person_id, data.role))
+    view.status = data.status
     view.is_open = _is_open(lcs, view.case_type, view.status)
-    version = int(data.get("version", view.version))
+    version = data.version
     view.seen = [*view.seen, event_id] if version == view.version else [event_id]
     view.version, view.updated_at = version, at
     return view, trigger

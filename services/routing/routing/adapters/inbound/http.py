@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path
 
 from routing.ports.store import RoutingStore
-from routing.service import RulesInForce
+from routing.adapters.outbound.cached import RulesInForce
 from shared.auth import Auth
 from shared.directory import Directory
 

@@ -1,64 +1,40 @@
-"""RoutingStore on MongoDB: one document per case view (with outbox and decisions), accounts, rules, commands."""
+"""RoutingStore on MongoDB: case views (with outbox and decisions), accounts, the rule set, hand-overs, refusals."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from routing.adapters.outbound.mongo_aggregates import MongoHandovers, MongoRuleSets, MongoViews
 from routing.core.view import CaseView
+from routing.ports.store import RULES_ID
 from shared.runtime.mongo import insert_new
-from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
-from shared.runtime.outbox import OutboxEntry
+from shared.runtime.mongo_batch import MongoRefusalBook
 
-RULES_ID = "current"
-_VIEW_EXCLUDE = {"_id": 0, "outbox": 0, "decisions": 0, "seq": 0}
-
-
-def _view(doc: dict[str, Any]) -> CaseView:
-    return CaseView.model_validate({k: v for k, v in doc.items() if k not in ("_id", "outbox", "decisions", "seq")})
+_VIEW_EXCLUDE = {"_id": 0, "outbox": 0, "decisions": 0, "seq": 0, "_w": 0}
 
 
 class MongoRoutingStore:
-    """Every write is a single-document write; case writes are compare-and-set on `seq`."""
+    """Every write is a single-document write; aggregate writes are compare-and-set, batched per unit of work."""
 
     def __init__(self, db: AsyncDatabase) -> None:
-        self._cases, self._accounts = db["cases"], db["accounts"]
-        self._rules, self._commands = db["rules"], db["commands"]
-        self.case_outbox, self.command_outbox_store = MongoOutbox(self._cases), MongoOutbox(self._commands)
+        self._cases, self._accounts, self._rules = db["cases"], db["accounts"], db["rules"]
+        self.views, self.rule_sets = MongoViews(self._cases), MongoRuleSets(self._rules)
+        self.handovers, self.refusals = MongoHandovers(db["commands"]), MongoRefusalBook(db["refusals"])
+        self.case_outbox, self.command_outbox_store = self.views.outbox, self.handovers.outbox
 
     async def ensure_indexes(self) -> None:
         """Indexes of the read-model queries and of the outbox sweeps."""
         await self._cases.create_index([("assignee", ASCENDING), ("is_open", ASCENDING)])
         await self._cases.create_index([("queue", ASCENDING), ("is_open", ASCENDING)])
-        await self.case_outbox.ensure_indexes()
-        await self.command_outbox_store.ensure_indexes()
+        for outbox in (self.case_outbox, self.command_outbox_store, self.refusals.outbox):
+            await outbox.ensure_indexes()
 
-    async def get_case(self, case_id: str) -> tuple[CaseView, int, list[OutboxEntry]] | None:
-        doc = await self._cases.find_one({"_id": case_id}, {"decisions": 0})
-        if doc is None:
-            return None
-        return _view(doc), doc.get("seq", 0), [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
-
-    async def save_case(self, view: CaseView, expected_seq: int | None, outbox: list[OutboxEntry],
-                        decision: dict[str, Any] | None) -> bool:
-        state = view.model_dump(mode="python")
-        if expected_seq is None:
-            return await insert_new(self._cases, {"_id": view.case_id, **state, "seq": 1, "outbox": outbox_docs(outbox),
-                                                  "decisions": [decision] if decision else []})
-        push: dict[str, Any] = {"outbox": {"$each": outbox_docs(outbox)}}
-        if decision:  # the last decisions only: a case routed again and again must not outgrow its document
-            push["decisions"] = push_bounded(decision)
-        result = await self._cases.update_one({"_id": view.case_id, "seq": expected_seq},
-                                              {"$set": {**state, "seq": expected_seq + 1}, "$push": push})
-        return result.modified_count == 1
-
-    async def mark_case_published(self, case_id: str, entry_ids: list[str]) -> None:
-        await self.case_outbox.mark_published(case_id, entry_ids)
-
-    async def open_load(self, people: list[str]) -> dict[str, int]:
-        pipeline = [{"$match": {"assignee": {"$in": people}, "is_open": True}},
+    async def open_load(self) -> dict[str, int]:
+        pipeline = [{"$match": {"is_open": True, "assignee": {"$ne": None}}},
                     {"$group": {"_id": "$assignee", "n": {"$sum": 1}}}]
         return {d["_id"]: d["n"] async for d in await self._cases.aggregate(pipeline)}
 
@@ -72,6 +48,12 @@ class MongoRoutingStore:
             query["case_type"] = {"$in": case_types}
         return await self._find(query)
 
+    async def open_cases_of(self, people: Sequence[str]) -> dict[str, list[CaseView]]:
+        found: dict[str, list[CaseView]] = {p: [] for p in people}
+        for view in await self._find({"assignee": {"$in": list(people)}, "is_open": True}) if people else []:
+            found[view.assignee or ""].append(view)
+        return found
+
     async def available(self, queues: list[str]) -> list[CaseView]:
         return await self._find({"queue": {"$in": queues}, "assignee": None, "is_open": True})
 
@@ -82,31 +64,20 @@ class MongoRoutingStore:
         doc = await self._cases.find_one({"_id": case_id}, {"decisions": 1})
         return None if doc is None else doc.get("decisions", [])
 
-    async def account_owner(self, account_id: str) -> str | None:
-        doc = await self._accounts.find_one({"_id": account_id})
-        return doc.get("owner") if doc else None
+    async def account_owners(self) -> dict[str, str | None]:
+        return {doc["_id"]: doc.get("owner") async for doc in self._accounts.find({}, {"owner": 1})}
 
-    async def upsert_account(self, account_id: str, entry: dict[str, Any]) -> None:
-        await self._accounts.replace_one({"_id": account_id}, {"_id": account_id, **entry}, upsert=True)
+    async def upsert_accounts(self, entries: dict[str, dict[str, Any]]) -> None:
+        if entries:
+            await self._accounts.bulk_write([ReplaceOne({"_id": key}, {"_id": key, **entry}, upsert=True)
+                                             for key, entry in entries.items()], ordered=False)
 
     async def rules(self) -> dict[str, Any] | None:
-        doc = await self._rules.find_one({"_id": RULES_ID}, {"_id": 0})
-        return doc
+        return await self._rules.find_one({"_id": RULES_ID}, {"version": 1, "raw": 1, "command_id": 1, "_id": 0})
 
     async def save_rules(self, raw: dict[str, Any], expected_version: int | None, command_id: str | None = None) -> bool:
         entry = {"version": raw["version"], "raw": raw, "command_id": command_id}
         if expected_version is None:
             return await insert_new(self._rules, {"_id": RULES_ID, **entry})
-        result = await self._rules.update_one({"_id": RULES_ID, "version": expected_version},
-                                              {"$set": entry})
+        result = await self._rules.update_one({"_id": RULES_ID, "version": expected_version}, {"$set": entry})
         return result.modified_count == 1
-
-    async def command_outbox(self, command_id: str) -> list[OutboxEntry] | None:
-        doc = await self._commands.find_one({"_id": command_id})
-        return None if doc is None else [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
-
-    async def record_command(self, command_id: str, outcome: str, outbox: list[OutboxEntry]) -> bool:
-        return await insert_new(self._commands, {"_id": command_id, "outcome": outcome, "outbox": outbox_docs(outbox)})
-
-    async def mark_command_published(self, command_id: str, entry_ids: list[str]) -> None:
-        await self.command_outbox_store.mark_published(command_id, entry_ids)
