@@ -10,7 +10,7 @@ from portal_sync.adapters.inbound.http import portal_routes
 from portal_sync.adapters.outbound.lifecycles import known_statuses
 from portal_sync.core import DEFAULT_MAPPING
 from portal_sync.inject import register
-from portal_sync.messages import CustomerMessages
+from portal_sync.adapters.inbound.messages import CustomerMessages
 from shared.runtime.api import api_app
 from shared.runtime.api.limits import RequestLimits
 from shared.runtime.outbox import Publisher

@@ -11,7 +11,7 @@ from portal_sync.adapters.inbound.http import portal_routes
 from portal_sync.adapters.outbound.lifecycles import known_statuses
 from portal_sync.adapters.outbound.mongo_store import ActiveOutbox, MongoProjectionStore
 from portal_sync.core import load_mapping
-from portal_sync.messages import CustomerMessages
+from portal_sync.adapters.inbound.messages import CustomerMessages
 from portal_sync.ports.store import ProjectionStore
 from portal_sync.service import DeadLetter, ProjectionService
 from portal_sync.settings import PortalSyncSettings
@@ -24,8 +24,10 @@ from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
 from shared.runtime.inbound import dead_letter_headers
+from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.runtime.people import FollowedDirectory, MongoPeople
+from shared.runtime.people_batch import following_many
 from shared.settings import Settings, Topics
 
 
@@ -44,14 +46,15 @@ PRINCIPAL = "portal-sync"  # its Kafka principal: relays customers' portal messa
 
 
 def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
-             known: dict[str, set[str]] | None = None, people: FollowedDirectory | None = None) -> ProjectionService:
+             known: dict[str, set[str]] | None = None, people: FollowedDirectory | None = None,
+             marks: PublishedMarks | None = None) -> ProjectionService:
     """Subscribe to case events and declare the portal topic; returns the service."""
     people = people or FollowedDirectory()
     topics = settings.topics
     publisher = Publisher(broker, settings.limits.record_bytes)
-    service = ProjectionService(store, publisher, topics, dead_letterer(broker, topics.case_events), known)
+    service = ProjectionService(store, publisher, topics, dead_letterer(broker, topics.case_events), known, marks)
     subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
-              limits=settings.limits, schema=catalog.EventEnvelope,
+              many=following_many(people, service.handle_many), limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts; each portal case type's status is projected to what the customer sees.")
     broker.publisher(topics.portal_case_status, schema=PortalCaseStatusEnvelope, title=topics.portal_case_status,
                      description="Compacted, key = case id: the portal's view of a case, published when it changes.")
@@ -70,8 +73,8 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> An
     mapping, mapping_text = load_mapping(settings.portal_mapping_file, known)  # a bad mapping stops the start
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store, people = MongoProjectionStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
-    publisher = Publisher(broker, settings.limits.record_bytes)
-    register(broker, settings, store, known, people)
+    publisher, marks = Publisher(broker, settings.limits.record_bytes), PublishedMarks()
+    register(broker, settings, store, known, people, marks)
     relay = OutboxRelay([ActiveOutbox(store)], publisher, settings.outbox_sweep_seconds)
     log = structlog.get_logger()
 
@@ -80,11 +83,14 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> An
         active = await store.activate_first(mapping_text, mapping.version)
         if active.mapping_version != mapping.version:
             log.warning("mapping.not_active", configured=mapping.version, active=active.mapping_version,
-                        hint="run python -m portal_sync.rebuild to apply the configured mapping")
+                        hint="run python -m portal_sync rebuild to apply the configured mapping")
 
-    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics.sent_by(PRINCIPAL)), Auth.from_settings(settings, Principals(people)))
+    routes = portal_routes(store, CustomerMessages(store, publisher, settings.topics.sent_by(PRINCIPAL)),
+                           Auth.from_settings(settings, Principals(people)))
+    # Stopped in reverse after the consumers drained: marks written first, so the relay's last sweep
+    # re-sends nothing already on the broker; the store client closes last.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
-                      on_startup=[prepare], background=[relay, people.loop], after_shutdown=[client.close],
+                      on_startup=[prepare], background=[relay, marks, people.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

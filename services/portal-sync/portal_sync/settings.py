@@ -12,4 +12,4 @@ class PortalSyncSettings(Settings):
 
     portal_mapping_file: str | None = Field(
         None, description="Status mapping YAML; default the packaged data/portal_mapping.yaml. A changed mapping "
-                          "takes effect through `python -m portal_sync.rebuild`.")
+                          "takes effect through `python -m portal_sync rebuild`.")

@@ -13,6 +13,7 @@ from portal_sync.core import DEFAULT_MAPPING
 from portal_sync.inject import register
 from portal_sync.ports.store import Generation
 from shared.contract.envelope import CloudEvent
+from shared.runtime.marks import PublishedMarks
 from shared.settings import Settings
 from tests.handlers.portal_sync.memory_store import MemoryProjectionStore
 from tests.support.capture import as_bytes, capture
@@ -32,9 +33,14 @@ async def store() -> MemoryProjectionStore:
 
 
 @pytest.fixture
-async def harness(settings, store):
+def marks() -> PublishedMarks:
+    return PublishedMarks()
+
+
+@pytest.fixture
+async def harness(settings, store, marks):
     broker = KafkaBroker()
-    register(broker, settings, store, known_statuses())
+    register(broker, settings, store, known_statuses(), marks=marks)
     topics = settings.topics
     seen = capture(broker, {"portal": topics.portal_case_status, "commands": topics.sent_by("portal-sync").case_commands,
                             "dlq": (topics.dlq(topics.case_events), as_bytes)})
@@ -52,7 +58,7 @@ def statuses(seen) -> list[tuple[str, str, int]]:
     return [(r["subject"], r["data"]["portal_status"], r["data"]["version"]) for r in seen["portal"]]
 
 
-async def test_claim_journey_publishes_each_visible_change_once(harness, settings, store):
+async def test_claim_journey_publishes_each_visible_change_once(harness, settings, store, marks):
     broker, seen = harness
     for event in [opened("CL-1", "claim"), moved("CL-1", "claim", "new", "in_progress", 2),
                   moved("CL-1", "claim", "in_progress", "waiting_for_feedback", 3),
@@ -64,7 +70,9 @@ async def test_claim_journey_publishes_each_visible_change_once(harness, setting
     record = seen["portal"][-1]
     assert record["type"] == "portal.case_status_changed" and record["data"]["closure_reason"] == "completed"
     assert record["data"]["portal_type"] == "Claim Case" and record["source"] == "/services/portal-sync"
-    assert store.docs[1]["CL-1"].outbox == []  # published, then marked
+    assert store.docs[1]["CL-1"].outbox != []  # published; marked in bulk a moment later
+    await marks.flush()
+    assert store.docs[1]["CL-1"].outbox == []
 
 
 async def test_redelivered_and_stale_events_publish_nothing(harness, settings, store):
@@ -124,27 +132,24 @@ async def test_the_service_follows_a_switch_to_a_new_generation_and_its_mapping(
     assert "Q-9" in store.docs[2]
 
 
-def test_rebuild_queues_a_record_only_where_the_customer_view_changes(settings):
+def test_rebuild_queues_a_record_only_where_the_customer_view_changes():
     from portal_sync.core import ProjectionState, load_mapping, project, read_facts
-    from portal_sync.rebuild import _compare
-    from portal_sync.service import ProjectionService
+    from portal_sync.core.rebuild import compare
 
     mapping, _ = load_mapping()
-    service = ProjectionService(None, None, settings.topics, None)  # type: ignore[arg-type]  # only builds records
     state: ProjectionState = project(None, read_facts(opened("O-1", "order")), mapping, 2).state  # type: ignore[assignment]
     old_same = state.model_copy(update={"published_view": list(state.record.view())})
-    kept, entries = _compare(service, state, old_same)
-    assert entries == [] and kept.published_view == list(state.record.view())
+    kept, changed = compare(state, old_same)
+    assert not changed and kept.published_view == list(state.record.view())
     old_other = state.model_copy(update={"published_view": ["ACC-1", "Order Case", "Accepted", None, None]})
-    changed, entries = _compare(service, state, old_other)
-    assert len(entries) == 1 and entries[0].topic == settings.topics.portal_case_status and entries[0].key == "O-1"
-    assert _compare(service, state, None)[1] != []  # a case the old generation never showed
+    now, changed = compare(state, old_other)
+    assert changed and now.published_view == list(state.record.view())
+    assert compare(state, None)[1]  # a case the old generation never showed
 
 
 def test_rebuild_carries_forward_cases_whose_events_have_expired():
     from portal_sync.core import load_mapping, project, read_facts
-    from portal_sync.ports.store import StoredProjection
-    from portal_sync.rebuild import _carry_forward
+    from portal_sync.core.rebuild import carry_forward
 
     old_mapping, _ = load_mapping()
     new_mapping = old_mapping.model_copy(deep=True)
@@ -155,7 +160,7 @@ def test_rebuild_carries_forward_cases_whose_events_have_expired():
     hidden = project(None, read_facts(opened("CSR-1", "csr", status="registration")), old_mapping, 1)
     assert hidden.state is None
     states: dict = {}
-    carried = _carry_forward({"Q-1": StoredProjection(state, 3)}, states, new_mapping, 2)
+    carried = carry_forward({"Q-1": state}, states, new_mapping, 2)
     assert carried == 1 and states["Q-1"].record.portal_status == "Awaiting Feedback"
     assert (states["Q-1"].record.version, states["Q-1"].record.generation) == (2, 2)
 
@@ -165,11 +170,11 @@ async def test_a_switch_during_a_write_publishes_what_the_new_generation_says(se
         "waiting_for_feedback: Awaiting Feedback", "waiting_for_feedback: In Progress")
 
     class SwitchingStore(MemoryProjectionStore):
-        async def save(self, generation, state, expected_rev, outbox):  # a rebuild switches right after this write
-            saved = await super().save(generation, state, expected_rev, outbox)
-            if generation == 1 and state.record.version == 2:
+        async def save(self, generation, changes):  # a rebuild switches right after this write
+            lost = await super().save(generation, changes)
+            if generation == 1 and any(c.state.record.version == 2 for c in changes):
                 await self.switch(Generation(2, changed, 2))
-            return saved
+            return lost
 
     racing = SwitchingStore()
     await racing.activate_first(DEFAULT_MAPPING.read_text(), 1)
@@ -188,5 +193,5 @@ async def test_a_switch_during_a_write_publishes_what_the_new_generation_says(se
         await send(test_broker, settings, opened("Q-5", "quotation"))
         await send(test_broker, settings, moved("Q-5", "quotation", "new", "waiting_for_feedback", 2))
     assert [(r["portal_status"], r["generation"]) for r in records] == [("In Progress", 1), ("In Progress", 2)]
-    (stale,) = racing.docs[1]["Q-5"].outbox  # "Awaiting Feedback" computed for the old generation: never published
+    stale = racing.docs[1]["Q-5"].outbox[-1]  # "Awaiting Feedback" computed for the old generation: never published
     assert json.loads(stale.payload)["data"]["portal_status"] == "Awaiting Feedback"

@@ -1,5 +1,5 @@
 """Crafted case events straight onto `case.events`: duplicates and stale versions change nothing wrong;
-a changed mapping applied to every existing case by `python -m portal_sync.rebuild`."""
+a changed mapping applied to every existing case by `python -m portal_sync rebuild`."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ async def test_stale_event_after_a_newer_one_is_ignored(settings, portal, produc
 def rebuild(settings, tmp_path, mapping: dict) -> subprocess.CompletedProcess:
     path = tmp_path / f"mapping-{uuid.uuid4().hex[:6]}.yaml"
     path.write_text(yaml.safe_dump(mapping))
-    return subprocess.run([sys.executable, "-m", "portal_sync.rebuild", "--mapping", str(path)],
+    return subprocess.run([sys.executable, "-m", "portal_sync", "rebuild", "--mapping", str(path)],
                           env=service_env(settings, SERVICE_NAME="portal_sync"), capture_output=True, text=True,
                           timeout=120)
 

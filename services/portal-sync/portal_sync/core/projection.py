@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from portal_sync.core.mapping import PortalMapping
 from shared.contract.envelope import CloudEvent
-from shared.contract.events import CaseClosed, CaseEvent
+from shared.contract.events import CaseClosed, CaseEvent, CaseStatusChanged
 from shared.contract.portal import PortalCaseStatus
 from shared.runtime.inbound import describe_validation_error
 
@@ -45,9 +45,10 @@ def read_facts(event: CloudEvent) -> CaseFacts | None:
     try:
         base = CaseEvent.model_validate(event.data)
         closed = CaseClosed.model_validate(event.data) if event.type == CLOSED else None
+        moved = CaseStatusChanged.model_validate(event.data) if event.type == STATUS_CHANGED else None
     except ValidationError as exc:
         raise InvalidEvent(f"{event.type} {event.id}: {describe_validation_error(exc, 'data')}") from None
-    closing = event.type == STATUS_CHANGED and event.data.get("category") == "closed"
+    closing = moved is not None and moved.category == "closed"
     return CaseFacts(event.id, event.type, base.case_id, base.case_type, base.account_id, base.status, base.version,
                      event.time, closing, closed.reason if closed else None, closed.duplicate_of if closed else None)
 

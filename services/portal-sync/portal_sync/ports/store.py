@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from portal_sync.core import ProjectionState
+from shared.runtime.marks import BulkMarkable
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.unit_of_work import Change, Loaded
 
 
 @dataclass(frozen=True)
@@ -36,15 +39,17 @@ class ProjectionStore(Protocol):
     async def activate_first(self, mapping_text: str, mapping_version: int) -> Generation:
         """Make generation 1 active with this mapping unless a generation is active already; returns the active one."""
 
+    async def load(self, generation: int, case_ids: Sequence[str]) -> dict[str, Loaded[ProjectionState]]:
+        """The stored cases among `case_ids` in one query: state, `rev` as version, the event ids seen, outbox."""
+
+    async def save(self, generation: int, changes: Sequence[Change[ProjectionState]]) -> set[str]:
+        """Insert or compare-and-set on `rev` every change in one bulk, appending records; the case ids that lost."""
+
+    def outbox(self, generation: int) -> BulkMarkable:
+        """The generation's outboxes, for marking published records in bulk (the same object for a generation)."""
+
     async def get(self, generation: int, case_id: str) -> StoredProjection | None:
         """One case's projection in a generation."""
-
-    async def save(self, generation: int, state: ProjectionState, expected_rev: int | None,
-                   outbox: list[OutboxEntry]) -> bool:
-        """Insert (expected_rev None) or replace iff the revision matches, appending records; False on conflict."""
-
-    async def mark_published(self, generation: int, case_id: str, entry_ids: list[str]) -> None:
-        """Drop published records from the case's outbox."""
 
     async def by_account(self, generation: int, account_id: str) -> list[ProjectionState]:
         """Every projected case of one account."""

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal_sync.messages import CustomerMessages
+from portal_sync.adapters.inbound.messages import CustomerMessages
 from portal_sync.ports.store import ProjectionStore
 from shared.auth import Auth, Principal, forbidden, require_customer
 

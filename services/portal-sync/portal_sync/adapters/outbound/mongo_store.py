@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from portal_sync.core import ProjectionState
 from portal_sync.ports.store import Generation, StoredProjection
 from shared.contract.envelope import now_utc
-from shared.runtime.mongo import insert_new
+from shared.runtime.mongo_batch import CasWrite, load_docs, write_cas
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs
 from shared.runtime.outbox import OutboxEntry
+from shared.runtime.unit_of_work import Change, Loaded
 
 ACTIVE, COUNTER = "active", "counter"
 
@@ -25,6 +27,7 @@ class MongoProjectionStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self._db = db
         self.generations = db["generations"]
+        self._outboxes: dict[int, MongoOutbox] = {}
 
     def collection(self, generation: int) -> AsyncCollection:
         """The collection holding one generation."""
@@ -33,7 +36,13 @@ class MongoProjectionStore:
     async def ensure_indexes(self, generation: int) -> None:
         """Indexes of one generation: the account listing and the outbox sweep."""
         await self.collection(generation).create_index("state.record.account_id")
-        await MongoOutbox(self.collection(generation)).ensure_indexes()
+        await self.outbox(generation).ensure_indexes()
+
+    def outbox(self, generation: int) -> MongoOutbox:
+        """The generation's outboxes (one object per generation: published marks are grouped by it)."""
+        if generation not in self._outboxes:
+            self._outboxes[generation] = MongoOutbox(self.collection(generation))
+        return self._outboxes[generation]
 
     async def active(self) -> Generation | None:
         """The active generation, None before the first start."""
@@ -58,21 +67,28 @@ class MongoProjectionStore:
         doc = await self.collection(generation).find_one({"_id": case_id})
         return _stored(doc) if doc else None
 
-    async def save(self, generation: int, state: ProjectionState, expected_rev: int | None,
-                   outbox: list[OutboxEntry]) -> bool:
-        """State and records land together: insert, or compare-and-set on `rev`."""
-        coll, body = self.collection(generation), state.model_dump(mode="json")
-        if expected_rev is None:
-            return await insert_new(coll, {"_id": state.record.case_id, "state": body, "rev": 1,
-                                           "outbox": outbox_docs(outbox)})
-        result = await coll.update_one(
-            {"_id": state.record.case_id, "rev": expected_rev},
-            {"$set": {"state": body, "rev": expected_rev + 1}, "$push": {"outbox": {"$each": outbox_docs(outbox)}}})
-        return result.modified_count == 1
+    async def load(self, generation: int, case_ids: Sequence[str]) -> dict[str, Loaded[ProjectionState]]:
+        """The stored cases among `case_ids`, in one query; the ids seen at the current version are the applied ones."""
+        docs = await load_docs(self.collection(generation), case_ids, {"state": 1, "rev": 1, "outbox": 1})
+        return {key: _loaded(doc) for key, doc in docs.items()}
+
+    async def save(self, generation: int, changes: Sequence[Change[ProjectionState]]) -> set[str]:
+        """State and records land together, every case in one bulk: insert, or compare-and-set on `rev`."""
+        writes = []
+        for change in changes:
+            body, entries = change.state.model_dump(mode="json"), outbox_docs(change.entries)
+            if change.loaded is None:
+                writes.append(CasWrite(change.key, doc={"state": body, "rev": 1, "outbox": entries}, field="rev"))
+                continue
+            update: dict[str, Any] = {"$set": {"state": body, "rev": change.loaded.version + 1}}
+            if entries:
+                update["$push"] = {"outbox": {"$each": entries}}
+            writes.append(CasWrite(change.key, change.loaded.version, update=update, field="rev"))
+        return await write_cas(self.collection(generation), writes)
 
     async def mark_published(self, generation: int, case_id: str, entry_ids: list[str]) -> None:
-        """Drop published records."""
-        await MongoOutbox(self.collection(generation)).mark_published(case_id, entry_ids)
+        """Drop published records (the relay's sweep; the service marks in bulk through `outbox`)."""
+        await self.outbox(generation).mark_published(case_id, entry_ids)
 
     async def by_account(self, generation: int, account_id: str) -> list[ProjectionState]:
         """Every projected case of one account."""
@@ -118,13 +134,19 @@ class ActiveOutbox:
         active = await self._store.active()
         if active is None:
             return []
-        found = await MongoOutbox(self._store.collection(active.number)).pending(older_than, limit)
+        found = await self._store.outbox(active.number).pending(older_than, limit)
         return [(f"{active.number}/{owner}", entries) for owner, entries in found]
 
     async def mark_published(self, owner_id: str, entry_ids: list[str]) -> None:
         """Drop published records from the generation they were read from."""
         generation, case_id = owner_id.split("/", 1)
         await self._store.mark_published(int(generation), case_id, entry_ids)
+
+
+def _loaded(doc: dict[str, Any]) -> Loaded[ProjectionState]:
+    state = ProjectionState.model_validate(doc["state"])
+    return Loaded(doc["_id"], state, doc["rev"], frozenset(state.seen),
+                  [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])])
 
 
 def _stored(doc: dict[str, Any]) -> StoredProjection:
