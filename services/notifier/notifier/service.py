@@ -12,7 +12,7 @@ import structlog
 from pydantic import ValidationError
 
 from notifier.core.approval import APPROVAL_TYPES
-from notifier.core.casefile import CaseFile, apply
+from notifier.core.casefile import CaseFile, apply, read_case_event
 from notifier.core.delivery import Delivery, Mail, delivery_id, message_id
 from notifier.core.links import LINKED_TYPES, approval_link_for
 from notifier.core.outcomes import skipped_entries
@@ -21,6 +21,7 @@ from notifier.core.render import Renderer, case_link
 from notifier.core.subscriptions import Subscriptions
 from notifier.ports.store import NotifierStore
 from shared.contract.envelope import CloudEvent, now_utc
+from shared.contract.events import CaseEvent
 from shared.directory import Directory
 from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
@@ -60,20 +61,21 @@ class NotifierService:
         """Update the case files, then plan the deliveries the subscriptions ask for, for a whole batch."""
         outcomes: dict[int, str] = {}
         todo: list[tuple[int, Message]] = []
+        parsed: dict[str, CaseEvent] = {}  # case events as their contract models, by event id
         for i, message in enumerate(messages):
-            read = self._read(message.event)
+            read = self._read(message.event, parsed)
             if isinstance(read, str):
                 outcomes[i] = read
             else:
                 todo.append((i, Message(read)))
         if todo:
-            done = await self._uow.run([m for _, m in todo], self._decide)
+            done = await self._uow.run([m for _, m in todo], lambda file, m: self._decide(file, m, parsed))
             outcomes.update(zip((i for i, _ in todo), done, strict=True))
             if any(o.startswith("planned:") and o != "planned:0" for o in done):
                 self._wake()  # the deliveries are stored: the dispatcher looks now rather than later
         return [outcomes[i] for i in range(len(messages))]
 
-    def _read(self, event: CloudEvent) -> CloudEvent | str:
+    def _read(self, event: CloudEvent, parsed: dict[str, CaseEvent]) -> CloudEvent | str:
         """The event keyed (subject) by the case whose file it concerns, or the outcome of skipping it."""
         if event.type in APPROVAL_TYPES:
             try:
@@ -85,16 +87,22 @@ class NotifierService:
             return event.model_copy(update={"subject": model.case_id, "data": data})
         if event.type.startswith("case.") and event.subject:
             # The subject (the record's key) names the case; a `case_id` in the data cannot redirect the write.
-            return event.model_copy(update={"data": {**event.data, "case_id": event.subject}})
+            data = {**event.data, "case_id": event.subject}
+            try:
+                parsed[event.id] = read_case_event(event.type, data)
+            except ValidationError as exc:  # intake's, not ours to refuse: say so and move on
+                self._log.warning("notifier.unreadable_case_event", error=str(exc), event_id=event.id, type=event.type)
+                return "unreadable"
+            return event.model_copy(update={"data": data})
         return "ignored"
 
-    def _decide(self, file: CaseFile | None, message: Message) -> Step[CaseFile]:
+    def _decide(self, file: CaseFile | None, message: Message, parsed: dict[str, CaseEvent]) -> Step[CaseFile]:
         """One event on the case file as the batch has made it so far: the new file and the deliveries it plans."""
         event, data = message.event, message.event.data
         if event.type in APPROVAL_TYPES:  # approval events change no file, but are applied once like the others
             new = file or CaseFile(case_id=message.key, case_type=data.get("case_type"))
         else:
-            new = apply(file, event.type, data)
+            new = apply(file, parsed[event.id])
         planned = plan(self._subs, event.type, data, new)
         if not planned and event.type in APPROVAL_TYPES:
             return Step("planned:0")  # nothing to write, nothing to remember

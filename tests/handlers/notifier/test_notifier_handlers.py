@@ -209,11 +209,20 @@ async def test_unreadable_approval_event_is_ignored_and_the_consumer_goes_on(har
     assert [m.subject.startswith("Reminder") for m in sender.sent] == [True]
 
 
+async def test_an_unreadable_case_event_is_skipped_and_the_consumer_goes_on(harness):
+    publish, dispatcher, store, sender, seen = harness
+    await publish(OPENED)
+    await publish(case_event("case.assigned", "under_assessment", "system:routing", "three", assignee="frank"))
+    await publish(case_event("case.assigned", "under_assessment", "system:routing", 3, assignee="peter"))
+    await dispatcher.run_once()
+    assert [m.to for m in sender.sent] == ["peter@example.com"] and len(store.files[CASE]["applied"]) == 2
+
+
 async def test_own_actions_and_unsubscribed_events_send_nothing(harness):
     publish, dispatcher, store, sender, seen = harness
     await publish(OPENED)
     await publish(case_event("case.closed", "inactive", "mary", 2, reason="no_longer_valid"))
-    await publish(case_event("case.updated", "registration", "mary", 2, changes=[]))
+    await publish(case_event("case.updated", "registration", "mary", 2, changes=[], command_type="case.update"))
     await publish(envelope("account.upserted", {"account_id": "ACC-1", "name": "X"}, subject="ACC-1"))
     await dispatcher.run_once()
     assert sender.sent == [] and store.deliveries == {}

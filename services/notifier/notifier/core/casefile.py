@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.contract.events import EVENT_TYPES, CaseAssigned, CaseEvent, CaseOpened, CaseUpdated, TeamMemberAdded
+
 
 class CaseFile(BaseModel):
     """Requester, assignee, team, type and subject of one case, as of the last applied event."""
@@ -20,32 +22,35 @@ class CaseFile(BaseModel):
     team: dict[str, str] = Field(default_factory=dict, description="Person id -> role on the case.")
 
 
+def read_case_event(event_type: str, data: Any) -> CaseEvent:
+    """The event's data as its contract model (shared/contract/events.py); ValidationError if it is not one."""
+    model = EVENT_TYPES.get(event_type)
+    return (model if model is not None and issubclass(model, CaseEvent) else CaseEvent).model_validate(data)
+
+
 def _actor_id(value: Any) -> str | None:
     return value.get("id") if isinstance(value, dict) else value if isinstance(value, str) else None
 
 
-def apply(file: CaseFile | None, event_type: str, data: dict[str, Any]) -> CaseFile:
-    """The case file after a case event (events of other types leave it as it was)."""
-    current = file or CaseFile(case_id=str(data.get("case_id")))
-    changes: dict[str, Any] = {}
-    for key in ("case_type", "status"):
-        if isinstance(data.get(key), str) and data[key]:
-            changes[key] = data[key]
-    if isinstance(data.get("version"), int) and data["version"] >= current.version:
-        changes["version"] = data["version"]
-    if event_type == "case.opened":
-        case = data.get("case") if isinstance(data.get("case"), dict) else {}
+def apply(file: CaseFile | None, event: CaseEvent) -> CaseFile:
+    """The case file after a case event (an older version never moves the version back)."""
+    current = file or CaseFile(case_id=event.case_id)
+    changes: dict[str, Any] = {"case_type": event.case_type, "status": event.status}
+    if event.version >= current.version:
+        changes["version"] = event.version
+    if isinstance(event, CaseOpened):
+        case = event.case  # the intake case as JSON: a snapshot the contract does not model field by field
         changes.update(subject=case.get("subject"), requester=_actor_id(case.get("created_by")),
                        assignee=case.get("assignee"))
         members = case.get("team") if isinstance(case.get("team"), list) else []
         team = {m["person_id"]: m.get("role", "") for m in members if isinstance(m, dict) and m.get("person_id")}
         changes["team"] = {**current.team, **team}
-    elif event_type == "case.assigned":
-        changes["assignee"] = data.get("assignee")
-    elif event_type == "case.team_member_added" and data.get("person_id"):
-        changes["team"] = {**current.team, data["person_id"]: data.get("role", "")}
-    elif event_type == "case.updated":
-        for change in data.get("changes") if isinstance(data.get("changes"), list) else []:
-            if isinstance(change, dict) and change.get("field") == "subject":
-                changes["subject"] = change.get("after")
+    elif isinstance(event, CaseAssigned):
+        changes["assignee"] = event.assignee
+    elif isinstance(event, TeamMemberAdded):
+        changes["team"] = {**current.team, event.person_id: event.role}
+    elif isinstance(event, CaseUpdated):
+        for change in event.changes:
+            if change.field == "subject":
+                changes["subject"] = change.after
     return current.model_copy(update=changes)
