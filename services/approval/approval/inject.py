@@ -10,23 +10,20 @@ import structlog
 
 from faststream.kafka import KafkaBroker
 
+from approval.adapters.contract_docs import APPROVAL_COMMAND_ENVELOPE, APPROVAL_EVENT_ENVELOPE, RECORD_APPROVAL_ENVELOPE
 from approval.adapters.inbound.http import approval_routes
+from approval.adapters.inbound.scheduler import Scheduler
 from approval.adapters.outbound.mongo_store import MongoApprovalStore
-from approval.case_events import CaseEventHandler
-from approval.commands import CommandHandler
-from approval.contract_docs import APPROVAL_COMMAND_ENVELOPE, APPROVAL_EVENT_ENVELOPE, RECORD_APPROVAL_ENVELOPE
-from approval.core import Csrf, Linker, approval_steps, load_rule_file
+from approval.core import Csrf, Linker, RuleBook, approval_steps, load_rule_file
 from approval.ports.store import ApprovalStore
-from approval.rulebook import RuleBook
-from approval.scheduler import Scheduler
-from approval.service import ApprovalCore
+from approval.service import ApprovalService
 from approval.settings import ApprovalSettings, link_secret_problem
 from shared.contract.catalog import CommandRejectedEnvelope, EventEnvelope
 from shared.lifecycles import load_lifecycles
 from shared.runtime import mongo
 from shared.runtime.app import create_app, create_broker, run
 from shared.runtime.consumer import subscribe
-from shared.runtime.verified import verified
+from shared.runtime.marks import PublishedMarks
 from shared.runtime.people import FollowedDirectory, MongoPeople
 from shared.runtime.outbox import OutboxRelay, Publisher
 from shared.settings import Settings, Topics
@@ -38,21 +35,19 @@ PRINCIPAL = "approval"  # its Kafka principal: the ingress topics it writes, the
 
 @dataclass
 class Approval:
-    """The wired service: its core, handlers and scheduler."""
+    """The wired service and its scheduler."""
 
-    core: ApprovalCore
-    case_events: CaseEventHandler
-    commands: CommandHandler
+    service: ApprovalService
     scheduler: Scheduler
 
 
-def rule_book(settings: Settings, store: ApprovalStore, people: FollowedDirectory) -> RuleBook:
-    """Rules from the packaged file (or APPROVAL_RULES_FILE), checked against intake's lifecycles."""
+def rule_book(settings: Settings, people: FollowedDirectory) -> RuleBook:
+    """Rules from the packaged file (or APPROVAL_RULES_FILE), checked against the shared lifecycles."""
     path = getattr(settings, "approval_rules_file", None)
-    return RuleBook(store, load_rule_file(path), approval_steps(load_lifecycles()), people.directory)
+    return RuleBook(load_rule_file(path), approval_steps(load_lifecycles()), people.directory)
 
 
-def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore,
+def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore, marks: PublishedMarks | None = None,
              people: FollowedDirectory | None = None) -> Approval:
     """Subscribe to case events and approval commands, declare what is published; returns the service."""
     people = people or FollowedDirectory()
@@ -60,16 +55,15 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore,
     topics = settings.topics.sent_by(PRINCIPAL)
     linker = Linker(settings.link_secret, settings.public_base_url, ttl=getattr(settings, "link_ttl", DEFAULT_TTL))
     publisher = Publisher(broker, settings.limits.record_bytes)
-    core = ApprovalCore(store, publisher, topics, rule_book(settings, store, people), linker)
-    service = Approval(core, CaseEventHandler(core), CommandHandler(core),
-                       Scheduler(core, getattr(settings, "approval_scheduler_seconds", 30.0)))
-    subscribe(broker, topics.case_events, settings.group_id, people.following(service.case_events.handle),
+    service = ApprovalService(store, publisher, topics, rule_book(settings, people), linker, marks or PublishedMarks(),
+                              people=people)
+    scheduler = Scheduler(service, getattr(settings, "approval_scheduler_seconds", 30.0))
+    subscribe(broker, topics.case_events, settings.group_id, many=service.handle_events,
               limits=settings.limits, schema=EventEnvelope,
               description="Case facts; status changes into a status with an approval step open that step; "
                           "person.upserted keeps the people directory current.")
     ingress = settings.topics.ingress("approval_commands")
-    handle = verified(service.commands.handle, core.refuse_malformed, lambda: core.directory, "approval_commands")
-    subscribe(broker, ingress, settings.group_id, handle, core.refuse_malformed,
+    subscribe(broker, ingress, settings.group_id, on_malformed=service.refuse_malformed, many=service.handle_commands,
               limits=settings.limits, schema=APPROVAL_COMMAND_ENVELOPE,
               description="Decisions, delegations, recalls, reassignments, absences and rule-set replacements.")
     broker.publisher(topics.approval_events, schema=APPROVAL_EVENT_ENVELOPE, title=topics.approval_events,
@@ -81,7 +75,7 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore,
     for topic in ingress:
         broker.publisher(Topics.dlq(topic), title=Topics.dlq(topic),
                          description="Records that are not readable commands, as received.")
-    return service
+    return Approval(service, scheduler)
 
 
 def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Any:
@@ -92,21 +86,23 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Any:
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store, people = MongoApprovalStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
-    service = register(broker, settings, store, people)
+    marks = PublishedMarks()
+    approval = register(broker, settings, store, marks, people)
     relay = OutboxRelay(store.outboxes, Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
 
     async def prepare() -> None:
         await store.ensure_indexes()
         await people.refresh()  # the people upserted before a restart
-        await service.core.rules.current()  # a newer set accepted before a restart stays in force
+        await approval.service.refresh_rules()  # a newer set accepted before a restart stays in force
 
     csrf = Csrf(settings.link_secret, timedelta(minutes=settings.link_csrf_minutes))
-    routes = approval_routes(store, service.core.linker, csrf, broker, settings.topics.sent_by(PRINCIPAL))
+    routes = approval_routes(store, approval.service.linker, csrf, broker, settings.topics.sent_by(PRINCIPAL))
     app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
                      on_startup=[prepare],
-                     background=[relay, service.scheduler.loop, people.loop],  # relay first: a crash's leftovers; stopped last
+                     # relay first: a crash's leftovers; stopped last, after the marks were written
+                     background=[relay, marks, approval.scheduler, people.loop],
                      after_shutdown=[client.close], grace_seconds=settings.shutdown_grace_seconds)
-    getattr(app, "streams", app).context.set_global("approval_service", service)
+    getattr(app, "streams", app).context.set_global("approval_service", approval)
     return app
 
 

@@ -17,7 +17,7 @@ KNOWN_SECRETS = frozenset({"change-me", "PLACEHOLDER-replace-me-with-a-random-se
 class ApprovalSettings(Settings):
     """Read from the environment like every service's settings (`APPROVAL_*` for ours)."""
 
-    approval_scheduler_seconds: float = Field(30.0, description="How often due reminders, escalations and absences are looked for.")
+    approval_scheduler_seconds: float = Field(30.0, description="The longest the scheduler sleeps: it wakes at the next due timer, or sooner when a write makes an earlier one due.")
     approval_rules_file: str | None = Field(None, description="Rule set YAML used at start-up (default: the packaged approval_rules.yaml).")
     link_ttl_days: float = Field(14.0, gt=0, description="How long an e-mailed approval link works (env LINK_TTL_DAYS).")
     link_csrf_minutes: float = Field(720.0, gt=0, description="How long the decision form of a rendered approval page "

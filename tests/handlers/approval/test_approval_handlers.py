@@ -35,6 +35,13 @@ def pending(case_id: str, case_type: str = "csr", to: str = "pending_pre_approva
         "trigger_name": "submitted", "category": "pending", "label": to, "approval_step": step})
 
 
+def opened(case_id: str, snapshot: dict) -> dict:
+    """`case.opened` data as intake publishes it: the case's identity and its whole snapshot."""
+    return {"case_id": case_id, "case_type": snapshot["case_type"], "gbu": snapshot["gbu"],
+            "account_id": snapshot["account_id"], "status": "new", "version": 1, "actor": MARY,
+            "case": {**snapshot, "id": case_id}}
+
+
 def decide(case_id: str, who: str, step: str = "pre_approval", decision: str = "approve", **extra) -> dict:
     return command("approval.decide", case_id, {"case_id": case_id, "step": step, "decision": decision,
                                                 "comment": "ok", "actor": {"id": who, "roles": []}, **extra})
@@ -46,7 +53,7 @@ class Harness:
     def __init__(self, broker, service, settings, seen) -> None:
         self.broker, self.service, self.settings, self.seen = broker, service, settings, seen
         self.now = NOW
-        service.core.clock = lambda: self.now
+        service.service.clock = lambda: self.now
 
     async def send(self, topic: str, message: dict | bytes) -> None:
         raw = message if isinstance(message, bytes) else json.dumps(message).encode()
@@ -198,8 +205,8 @@ async def test_rules_upsert_valid_and_invalid(h):
 async def test_case_opened_keeps_rule_facts_only_for_types_with_approvals(h):
     snapshot = {"case_type": "csr", "gbu": "marine", "account_id": "ACC-1001", "fields": {"product_line": "LED"},
                 "account": {"country": "NO"}}
-    await h.case_event(event("case.opened", "C-10", {"case": snapshot}))
-    await h.case_event(event("case.opened", "C-11", {"case": {**snapshot, "case_type": "helpdesk"}}))
+    await h.case_event(event("case.opened", "C-10", opened("C-10", snapshot)))
+    await h.case_event(event("case.opened", "C-11", opened("C-11", {**snapshot, "case_type": "helpdesk"})))
     assert h.store.docs["C-10"]["state"]["facts"] == {"country": "NO", "product_line": "LED"}
     assert "C-11" not in h.store.docs
 

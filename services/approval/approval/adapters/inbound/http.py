@@ -49,9 +49,9 @@ def approval_routes(store: ApprovalStore, linker: Linker, csrf: Csrf, broker: Ka
         claim = await claim_of(request, token)
         if isinstance(claim, Response):
             return claim
-        stored = await store.get(claim.case_id)
-        step = stored.state.step_of(claim.approval_id) if stored else None
-        if stored is None or step is None:
+        state = await store.read(claim.case_id)
+        step = state.step_of(claim.approval_id) if state else None
+        if state is None or step is None:
             return refused(request, 404, "not_found", "This approval request does not exist (any more).")
         form = None
         if step.is_open:
@@ -60,7 +60,7 @@ def approval_routes(store: ApprovalStore, linker: Linker, csrf: Csrf, broker: Ka
                     "expires": datetime.fromtimestamp(claim.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")}
         message = None if step.is_open else f"This approval request is closed ({step.status})."
         response = answer(request, 200, title=f"Approval requested: {step.step} of {claim.case_id}",
-                          message=message, view=view_of(stored.state, step, claim), form=form)
+                          message=message, view=view_of(state, step, claim), form=form)
         if form:
             link = urlsplit(linker.link(token))
             # The cookie goes back only to this link's own path, only from our own pages (Strict), never to scripts.
@@ -82,8 +82,8 @@ def approval_routes(store: ApprovalStore, linker: Linker, csrf: Csrf, broker: Ka
             return refused(request, 400, "invalid", "The decision must be approve or reject.")
         if len(comment) > comment_chars:
             return refused(request, 400, "invalid", f"The comment is longer than {comment_chars} characters.")
-        stored = await store.get(claim.case_id)
-        step = stored.state.step_of(claim.approval_id) if stored else None
+        state = await store.read(claim.case_id)
+        step = state.step_of(claim.approval_id) if state else None
         if step is None:
             return refused(request, 404, "not_found", "This approval request does not exist (any more).")
         if not step.is_open:
