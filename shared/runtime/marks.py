@@ -23,7 +23,9 @@ class PublishedMarks:
     service not to send it again, and after a crash the relay re-sends it under the same id.
     """
 
-    def __init__(self, interval: float = 0.05) -> None:
+    # Late enough that the next write of a busy aggregate drops its published entries itself (`cleared`),
+    # which saves the store a write; well inside the relay's grace, so nothing is sent twice.
+    def __init__(self, interval: float = 1.0) -> None:
         self._pending: dict[BulkMarkable, dict[str, list[str]]] = {}
         self.published: set[str] = set()
         self._loop = Loop(self.flush, interval, "published-marks")
@@ -33,6 +35,16 @@ class PublishedMarks:
         """Record that these entries are on the broker."""
         self._pending.setdefault(store, {}).setdefault(owner_id, []).extend(entry_ids)
         self.published.update(entry_ids)
+
+    def cleared(self, store: BulkMarkable, owner_id: str, entry_ids: list[str]) -> None:
+        """A write of the owner dropped these entries from its outbox already: no mark needed any more."""
+        owners = self._pending.get(store)
+        if owners and owner_id in owners:
+            gone = set(entry_ids)
+            owners[owner_id] = [i for i in owners[owner_id] if i not in gone]
+            if not owners[owner_id]:
+                del owners[owner_id]
+            self.published.difference_update(gone)
 
     async def flush(self) -> None:
         """Write every pending mark; entries stay known as published until their mark is written."""

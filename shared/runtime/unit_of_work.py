@@ -81,7 +81,12 @@ class Step(Generic[S]):
 
 @dataclass
 class Change(Generic[S]):
-    """One aggregate's write: from `loaded` (None: a new one) to `state`, with what the batch applied to it."""
+    """One aggregate's write: from `loaded` (None: a new one) to `state`, with what the batch applied to it.
+
+    `outbox` is the whole outbox the document keeps after the write: the loaded entries not yet known
+    published, then the new `entries`. A store that sets it (rather than appending `entries`) spares
+    the separate write that would mark the published ones.
+    """
 
     key: str
     loaded: Loaded[S] | None
@@ -89,6 +94,7 @@ class Change(Generic[S]):
     message_ids: list[str]
     entries: list[OutboxEntry]
     notes: list[Any] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -100,7 +106,10 @@ class Refusal:
 
 
 class AggregateStore(Protocol[S]):
-    """Where a service's aggregates live: loaded many at once, written many at once, compare-and-set."""
+    """Where a service's aggregates live: loaded many at once, written many at once, compare-and-set.
+
+    A store whose `save` sets each document's outbox to `Change.outbox` has `replaces_outbox = True`.
+    """
 
     outbox: BulkMarkable
 
@@ -134,6 +143,8 @@ class UnitOfWork(Generic[S]):
                  clock: Callable[[], datetime] = now_utc) -> None:
         self._store, self._publisher, self._marks = store, publisher, marks
         self._refusals, self._rejections, self._source, self._clock = refusals, rejections_topic, source, clock
+        # A store that sets `Change.outbox` as the document's outbox (rather than appending `entries`) says so.
+        self._replaces = bool(getattr(store, "replaces_outbox", False))
 
     async def run(self, messages: Sequence[Message], decide: Decide[S]) -> list[str]:
         """Apply `messages` (in order per key); one outcome label per message, in the same order."""
@@ -155,13 +166,19 @@ class UnitOfWork(Generic[S]):
                     changes.append(change)
                 elif key in loaded and loaded[key].outbox:  # nothing new: finish what a crash left unsent
                     publish.append((self._store.outbox, key, loaded[key].outbox))
+            for change in changes:
+                kept = [e for e in (change.loaded.outbox if change.loaded else []) if e.id not in self._marks.published]
+                change.outbox = kept + change.entries
             lost = await self._store.save(changes) if changes else set()
             if refusals:
                 await self._record(refusals, refused_before, publish, outcomes)
             for change in changes:
                 if change.key not in lost:
-                    stored = change.loaded.outbox if change.loaded else []
-                    publish.append((self._store.outbox, change.key, stored + change.entries))
+                    publish.append((self._store.outbox, change.key, change.outbox))
+                    if change.loaded and self._replaces:  # written without the entries already published: no marks
+                        kept = {e.id for e in change.outbox}
+                        self._marks.cleared(self._store.outbox, change.key,
+                                            [e.id for e in change.loaded.outbox if e.id not in kept])
             if not lost:
                 break
             todo = {key: by_key[key] for key in lost}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import bson
 import pytest
 
+from intake.adapters.outbound.mongo_history import LINGER_SECONDS, MOVE_ENTRIES
 from intake.adapters.outbound.mongo_store import MongoCaseStore
 from intake.core import Case
 from shared.runtime import mongo
@@ -40,13 +41,15 @@ def entry(n: int) -> OutboxEntry:
 
 async def create(store, case: Case, command_id: str, entries: list[OutboxEntry]) -> bool:
     """One new case through the unit of work's bulk save."""
-    return case.id not in await store.save([Change(case.id, None, case, [command_id], entries)])
+    return case.id not in await store.save([Change(case.id, None, case, [command_id], entries, outbox=entries)])
 
 
 async def update(store, case: Case, expected: int, command_id: str, entries: list[OutboxEntry]) -> bool:
     """A compare-and-set from version `expected` through the bulk save."""
-    loaded = Loaded(case.id, case, expected, extra=(await store.load([case.id]))[case.id].extra)
-    return case.id not in await store.save([Change(case.id, loaded, case, [command_id], entries)])
+    stored = (await store.load([case.id]))[case.id]
+    loaded = Loaded(case.id, case, expected, extra=stored.extra)
+    outbox = stored.outbox + entries  # as the unit of work keeps what is not known published
+    return case.id not in await store.save([Change(case.id, loaded, case, [command_id], entries, outbox=outbox)])
 
 
 async def get(store, case_id: str) -> Loaded:
@@ -186,16 +189,18 @@ async def test_a_crash_between_the_state_write_and_the_history_move_loses_nothin
     await _update(store, "CRASH", 2, "cmd-2")
     await _update(store, "CRASH", 3, "cmd-3")
     monkeypatch.undo()
-    assert len((await store.cases.find_one({"_id": "CRASH"}))["history_pending"]) == 2
+    assert len((await store.cases.find_one({"_id": "CRASH"}))["history_pending"]) == 3  # cmd-1's is not due yet
     assert [h.command_id for h in (await store.read("CRASH")).history] == ["cmd-1", "cmd-2", "cmd-3"]
 
-    later = datetime.now(UTC) + timedelta(seconds=5)
-    assert await store.case_outbox.finish_leftovers(later) == 2  # the relay's sweep moves them
+    assert await store.case_outbox.finish_leftovers(datetime.now(UTC)) == 0  # they linger a while first
+    later = datetime.now(UTC) + timedelta(seconds=LINGER_SECONDS + 5)
+    assert await store.case_outbox.finish_leftovers(later) == 3  # the relay's sweep moves them
     assert (await store.cases.find_one({"_id": "CRASH"}))["history_pending"] == []
     assert await store.case_outbox.finish_leftovers(later) == 0
     await _update(store, "CRASH", 4, "cmd-4")
     assert [h.command_id for h in (await store.read("CRASH")).history] == ["cmd-1", "cmd-2", "cmd-3", "cmd-4"]
-    assert await store.history._history.count_documents({"case_id": "CRASH"}) == 4
+    assert await store.case_outbox.finish_leftovers(later) == 1
+    assert [h.command_id for h in (await store.read("CRASH")).history] == ["cmd-1", "cmd-2", "cmd-3", "cmd-4"]
 
 
 async def test_moving_the_same_entries_twice_inserts_them_once_and_the_next_command_moves_leftovers(store):
@@ -206,7 +211,24 @@ async def test_moving_the_same_entries_twice_inserts_them_once_and_the_next_comm
     await store.cases.update_one({"_id": "TWICE"}, {"$push": {"history_pending": {"$each": pending}}})
     await store.history.move("TWICE", pending)
     await store.cases.update_one({"_id": "TWICE"}, {"$push": {"history_pending": {"$each": pending}}})
-    loaded = await get(store, "TWICE")  # the next command on the case finishes the move a crash left
-    await store.save([Change("TWICE", loaded, a_case("TWICE", 2), ["cmd-3"], [])])
+    assert [h.command_id for h in (await store.read("TWICE")).history] == ["cmd-2"]  # shown once meanwhile
+    loaded = await get(store, "TWICE")  # the next move takes what a crash left, with the command's own entries
+    nxt = a_case("TWICE", 3)
+    nxt.history.append(_entry("cmd-3"))
+    assert len(loaded.extra) == 1 and (await store.save([Change("TWICE", loaded, nxt, ["cmd-3"], [])])) == set()
+    await store.case_outbox.finish_leftovers(datetime.now(UTC) + timedelta(seconds=LINGER_SECONDS + 5))
     assert (await store.cases.find_one({"_id": "TWICE"}))["history_pending"] == []
-    assert [h.command_id for h in (await store.read("TWICE")).history] == ["cmd-2"]
+    assert [h.command_id for h in (await store.read("TWICE")).history] == ["cmd-2", "cmd-3"]
+
+
+async def test_history_moves_in_chunks_once_enough_is_pending(store):
+    first = a_case("CHUNK")
+    first.history.append(_entry("cmd-1"))
+    assert await create(store, first, "cmd-1", [])
+    for n in range(2, MOVE_ENTRIES + 1):
+        await _update(store, "CHUNK", n, f"cmd-{n}")
+    assert (await store.cases.find_one({"_id": "CHUNK"}))["history_pending"] == []  # moved with the 32nd entry
+    assert await store.history._history.count_documents({"case_id": "CHUNK"}) == 1  # as one document
+    await _update(store, "CHUNK", MOVE_ENTRIES + 1, "cmd-last")
+    history = [h.command_id for h in (await store.read("CHUNK")).history]
+    assert history == [f"cmd-{n}" for n in range(1, MOVE_ENTRIES + 1)] + ["cmd-last"]

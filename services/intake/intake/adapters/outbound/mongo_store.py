@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from intake.adapters.outbound.mongo_history import CaseHistory, CaseOutbox, pending_docs
+from intake.adapters.outbound.mongo_history import CaseHistory, CaseOutbox, due_to_move, pending_docs
 from intake.core import Case
 from shared.runtime.mongo_batch import TOKEN, CasWrite, MongoRefusalBook, load_docs, write_cas
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
@@ -24,6 +24,8 @@ def _split(case: Case) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 class MongoCaseStore:
     """Collections `cases`, `case_history`, `refusals`, `accounts` and `people`; single-document atomicity only."""
+
+    replaces_outbox = True  # `save` sets the outbox: published entries leave with the next write
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.cases, self.accounts_coll, self.people = db["cases"], db["accounts"], db["people"]
@@ -52,7 +54,8 @@ class MongoCaseStore:
 
     async def save(self, changes: Sequence[Change[Case]]) -> set[str]:
         """Every change in one bulk: insert, or compare-and-set on the version (state, applied ids, events and
-        new history together); then the history of the winners moves to `case_history`, in bulk too."""
+        new history together). A case's pending history moves to `case_history` once it is large enough
+        (see `due_to_move`); the rest waits for a later command or the relay's sweep."""
         writes, pending = [], {}
         for change in changes:
             state, history = _split(change.state)  # loaded without history: it holds just the new entries
@@ -60,15 +63,14 @@ class MongoCaseStore:
             if change.loaded is None:
                 writes.append(CasWrite(change.key, doc={
                     "case": state, "version": change.state.version, "applied": change.message_ids,
-                    "outbox": outbox_docs(change.entries), "history_pending": new}))
+                    "outbox": outbox_docs(change.outbox), "history_pending": new}))
             else:
                 writes.append(CasWrite(change.key, change.loaded.version, update={
-                    "$set": {"case": state, "version": change.state.version},
-                    "$push": {"applied": push_bounded(*change.message_ids), "outbox": {"$each": outbox_docs(change.entries)},
-                              "history_pending": {"$each": new}}}))
-            pending[change.key] = ((change.loaded.extra if change.loaded else None) or []) + new  # a crash's leftovers too
+                    "$set": {"case": state, "version": change.state.version, "outbox": outbox_docs(change.outbox)},
+                    "$push": {"applied": push_bounded(*change.message_ids), "history_pending": {"$each": new}}}))
+            pending[change.key] = ((change.loaded.extra if change.loaded else None) or []) + new
         lost = await write_cas(self.cases, writes)
-        await self.history.move_quietly_many({k: v for k, v in pending.items() if k not in lost and v})
+        await self.history.move_quietly_many({k: v for k, v in pending.items() if k not in lost and due_to_move(v)})
         return lost
 
     async def read(self, case_id: str) -> Case | None:
