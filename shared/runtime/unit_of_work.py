@@ -94,7 +94,11 @@ class Change(Generic[S]):
     message_ids: list[str]
     entries: list[OutboxEntry]
     notes: list[Any] = field(default_factory=list)
-    outbox: list[OutboxEntry] = field(default_factory=list)
+    outbox: list[OutboxEntry] = None  # type: ignore[assignment]  # by default: every loaded entry, then the new
+
+    def __post_init__(self) -> None:
+        if self.outbox is None:
+            self.outbox = (self.loaded.outbox if self.loaded else []) + self.entries
 
 
 @dataclass

@@ -26,6 +26,8 @@ def _indexed(state: CaseApprovals) -> dict[str, Any]:
 class MongoApprovalStore(MongoLinks):
     """Collections `approvals`, `refusals`, `absences`, `rules` and `spent_links`; single-document atomicity only."""
 
+    replaces_outbox = True  # `save` sets the outbox: published entries leave with the next write
+
     def __init__(self, db: AsyncDatabase) -> None:
         self.approvals = db["approvals"]
         self.refusals = MongoRefusalBook(db["refusals"])
@@ -59,11 +61,11 @@ class MongoApprovalStore(MongoLinks):
             fields = {"state": c.state.model_dump(mode="json"), **_indexed(c.state)}
             if c.loaded is None:
                 writes.append(CasWrite(c.key, doc={**fields, "version": 1, "applied": c.message_ids,
-                                                   "outbox": outbox_docs(c.entries)}))
+                                                   "outbox": outbox_docs(c.outbox)}))
             else:
                 writes.append(CasWrite(c.key, c.loaded.version, update={
-                    "$set": {**fields, "version": c.loaded.version + 1},
-                    "$push": {"applied": push_bounded(*c.message_ids), "outbox": {"$each": outbox_docs(c.entries)}}}))
+                    "$set": {**fields, "version": c.loaded.version + 1, "outbox": outbox_docs(c.outbox)},
+                    "$push": {"applied": push_bounded(*c.message_ids)}}))
         return await write_cas(self.approvals, writes)
 
     async def read(self, case_id: str) -> CaseApprovals | None:

@@ -22,6 +22,8 @@ KEEP_APPLIED = 500  # event ids kept per case file; redeliveries come from the r
 class MongoNotifierStore:
     """Single-document atomicity only: a case file's write holds its state, applied ids and outbox together."""
 
+    replaces_outbox = True  # `save` sets the outbox: published entries leave with the next write
+
     def __init__(self, db: AsyncDatabase) -> None:
         self.files, self.deliveries = db["case_files"], db["deliveries"]
         self.outbox = MongoOutbox(self.files)  # notification.skipped, written with the event that planned it
@@ -53,12 +55,11 @@ class MongoNotifierStore:
             body = change.state.model_dump(mode="json")
             if change.loaded is None:
                 writes.append(CasWrite(change.key, doc={"file": body, "rev": 1, "applied": change.message_ids,
-                                                        "outbox": outbox_docs(change.entries)}, field="rev"))
+                                                        "outbox": outbox_docs(change.outbox)}, field="rev"))
             else:
                 writes.append(CasWrite(change.key, change.loaded.version, field="rev", update={
-                    "$set": {"file": body, "rev": change.loaded.version + 1},
-                    "$push": {"applied": push_bounded(*change.message_ids, keep=KEEP_APPLIED),
-                              "outbox": {"$each": outbox_docs(change.entries)}}}))
+                    "$set": {"file": body, "rev": change.loaded.version + 1, "outbox": outbox_docs(change.outbox)},
+                    "$push": {"applied": push_bounded(*change.message_ids, keep=KEEP_APPLIED)}}))
         return await write_cas(self.files, writes)
 
     async def _add_deliveries(self, deliveries: list[Delivery]) -> None:

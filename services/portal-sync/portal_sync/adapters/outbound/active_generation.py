@@ -23,6 +23,7 @@ class ActiveGeneration:
 
     def __init__(self, store: ProjectionStore, published: set[str] | None = None) -> None:
         self._store = store
+        self.replaces_outbox = getattr(store, "replaces_outbox", False)  # see shared.runtime.unit_of_work
         self._published = published if published is not None else set()  # PublishedMarks.published, kept current
         self.current: Generation | None = None
 

@@ -24,6 +24,8 @@ ACTIVE, COUNTER = "active", "counter"
 class MongoProjectionStore:
     """Collections `generations` (pointer + counter) and `projections_g<n>`; single-document writes only."""
 
+    replaces_outbox = True  # `save` sets the outbox: published entries leave with the next write
+
     def __init__(self, db: AsyncDatabase) -> None:
         self._db = db
         self.generations = db["generations"]
@@ -76,13 +78,11 @@ class MongoProjectionStore:
         """State and records land together, every case in one bulk: insert, or compare-and-set on `rev`."""
         writes = []
         for change in changes:
-            body, entries = change.state.model_dump(mode="json"), outbox_docs(change.entries)
+            body, entries = change.state.model_dump(mode="json"), outbox_docs(change.outbox)
             if change.loaded is None:
                 writes.append(CasWrite(change.key, doc={"state": body, "rev": 1, "outbox": entries}, field="rev"))
                 continue
-            update: dict[str, Any] = {"$set": {"state": body, "rev": change.loaded.version + 1}}
-            if entries:
-                update["$push"] = {"outbox": {"$each": entries}}
+            update: dict[str, Any] = {"$set": {"state": body, "rev": change.loaded.version + 1, "outbox": entries}}
             writes.append(CasWrite(change.key, change.loaded.version, update=update, field="rev"))
         return await write_cas(self.collection(generation), writes)
 

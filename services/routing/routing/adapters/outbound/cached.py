@@ -83,6 +83,7 @@ class CountedViews:
 
     def __init__(self, views: AggregateStore[CaseView], load: OpenLoad) -> None:
         self._views, self._load, self.outbox = views, load, views.outbox
+        self.replaces_outbox = getattr(views, "replaces_outbox", False)
 
     async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseView]]:
         return await self._views.load(keys)

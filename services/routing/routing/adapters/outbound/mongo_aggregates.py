@@ -29,6 +29,8 @@ def _outbox(doc: dict[str, Any]) -> list[OutboxEntry]:
 class MongoViews:
     """Case views, one document per case (format unchanged): compare-and-set on `seq`, decisions kept beside."""
 
+    replaces_outbox = True  # `save` sets the outbox: published entries leave with the next write
+
     def __init__(self, coll: AsyncCollection) -> None:
         self._coll, self.outbox = coll, MongoOutbox(coll)
 
@@ -44,14 +46,15 @@ class MongoViews:
         for change in changes:
             state = change.state.model_dump(mode="python")
             if change.loaded is None:
-                writes.append(CasWrite(change.key, doc={**state, "seq": 1, "outbox": outbox_docs(change.entries),
+                writes.append(CasWrite(change.key, doc={**state, "seq": 1, "outbox": outbox_docs(change.outbox),
                                                         "decisions": list(change.notes)}))
                 continue
-            push: dict[str, Any] = {"outbox": {"$each": outbox_docs(change.entries)}}
+            push: dict[str, Any] = {}
             if change.notes:  # the last decisions only: a case routed again and again must not outgrow its document
                 push["decisions"] = push_bounded(*change.notes)
             writes.append(CasWrite(change.key, change.loaded.version, field="seq", update={
-                "$set": {**state, "seq": change.loaded.version + 1}, "$push": push}))
+                "$set": {**state, "seq": change.loaded.version + 1, "outbox": outbox_docs(change.outbox)},
+                **({"$push": push} if push else {})}))
         return await write_cas(self._coll, writes)
 
 
