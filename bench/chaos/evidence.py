@@ -21,8 +21,21 @@ NOTIFIER_DB_SUFFIX = "_notifier"
 READ_TIMEOUT = 60.0
 
 
-async def store_facts(mongo_url: str, db_prefix: str) -> tuple[int, list[str], dict[str, str], int]:
-    """(collections examined, documents with a non-empty outbox, sent Message-IDs -> what, deliveries pending)."""
+async def store_facts(mongo_urls: list[str], db_prefix: str) -> tuple[int, list[str], dict[str, str], int]:
+    """(collections examined, documents with a non-empty outbox, sent Message-IDs -> what, deliveries pending).
+
+    Every store is read: with a store per service each holds one service's database.
+    """
+    collections, leftovers, sent, pending = 0, [], {}, 0
+    for url in mongo_urls:
+        n, found, mails, waiting = await _one_store(url, db_prefix)
+        collections, pending = collections + n, pending + waiting
+        leftovers += found
+        sent.update(mails)
+    return collections, leftovers, sent, pending
+
+
+async def _one_store(mongo_url: str, db_prefix: str) -> tuple[int, list[str], dict[str, str], int]:
     client: AsyncMongoClient = AsyncMongoClient(mongo_url, serverSelectionTimeoutMS=10000)
     try:
         collections, leftovers, sent, pending = 0, [], {}, 0

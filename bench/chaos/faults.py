@@ -1,4 +1,4 @@
-"""Faults injected at random points of the workload (seeded): SIGKILLed services, a broker, the store; SMTP stopped."""
+"""Faults injected at random points of the workload (seeded): SIGKILLed services, a broker, a store; SMTP stopped."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 log = logging.getLogger("chaos")
@@ -26,16 +26,19 @@ class Fault:
     note: str = ""
 
 
-def plan(rng: random.Random, commands: int, brokers: int, extra_kills: int = 0, down_scale: float = 1.0) -> list[Fault]:
-    """Every service killed once (plus `extra_kills` random ones), a broker if there are 3, the store, SMTP.
+def plan(rng: random.Random, commands: int, brokers: int, extra_kills: int = 0, down_scale: float = 1.0,
+         stores: Sequence[str] = ("store",)) -> list[Fault]:
+    """Every service killed once (plus `extra_kills` random ones), a broker if there are 3, a store, SMTP.
 
+    `stores`: the labels of the stack's store processes; one of them (a seeded choice) is killed, none if empty.
     `down_scale` shortens (or stretches) how long a broker, the store and SMTP stay down.
     """
     faults = [Fault("SIGKILL service", label, 0) for label in SERVICES]
     faults += [Fault("SIGKILL service", rng.choice(SERVICES), 0) for _ in range(extra_kills)]
     if brokers >= 3:
         faults.append(Fault("SIGKILL broker", f"kafka node {rng.randrange(brokers)}", 0, rng.uniform(5, 20) * down_scale))
-    faults.append(Fault("SIGKILL store", "store", 0, rng.uniform(1, 5) * down_scale))
+    if stores:
+        faults.append(Fault("SIGKILL store", rng.choice(sorted(stores)), 0, rng.uniform(1, 5) * down_scale))
     faults.append(Fault("stop SMTP sink", "smtp", 0, rng.uniform(15, 40) * down_scale))
     rng.shuffle(faults)
     # Spread over 5..70 % of the workload, so the run has traffic before, during and after each.
@@ -79,10 +82,12 @@ async def inject(stack, fault: Fault, rng: random.Random) -> None:  # noqa: ANN0
         await asyncio.to_thread(node.kill)
         await asyncio.sleep(fault.down_for)
         await asyncio.to_thread(node.start)
-    elif fault.kind == "SIGKILL store":
-        await asyncio.to_thread(stack.store.kill)
+    elif fault.kind == "SIGKILL store":  # only the services using this store see the outage
+        store = next(s for s in stack.stores if s.label == fault.target)
+        await asyncio.to_thread(store.kill)
         await asyncio.sleep(fault.down_for)
-        await asyncio.to_thread(stack.store.start)
+        await asyncio.to_thread(store.start)
+        fault.note = ", ".join(label for label, s in stack.store_of.items() if s is store)
     else:
         await asyncio.to_thread(stack.smtp.stop)
         await asyncio.sleep(fault.down_for)

@@ -18,6 +18,8 @@ from shared.runtime.kafka_security import client_options
 from shared.settings import Settings
 from tests.support.credentials import ADMIN
 
+from store_layout import distinct_urls  # deploy/local, on the path of make chaos and pytest
+
 
 @dataclass
 class Options:
@@ -59,11 +61,12 @@ def stack_settings(env: dict[str, str]) -> Settings:
     return Settings(**{k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields})
 
 
-async def quiesce(tap: Tap, settings: Settings, admin: dict, opts: Options, say=print) -> bool:  # noqa: ANN001
+async def quiesce(tap: Tap, settings: Settings, urls: list[str], admin: dict, opts: Options,
+                  say=print) -> bool:  # noqa: ANN001
     """Wait until outboxes are empty, nothing is pending, every group caught up and no record came for `quiet` s."""
     deadline = time.monotonic() + opts.quiesce_timeout
     while time.monotonic() < deadline:
-        _, leftovers, _, pending = await evidence.store_facts(settings.mongodb_url, settings.mongodb_database)
+        _, leftovers, _, pending = await evidence.store_facts(urls, settings.mongodb_database)
         lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix, admin)
         behind = sum(lag.values())
         idle = time.monotonic() - tap.last_new
@@ -74,12 +77,11 @@ async def quiesce(tap: Tap, settings: Settings, admin: dict, opts: Options, say=
     return False
 
 
-async def check_all(tap: Tap, tally: Tally, settings: Settings, admin: dict, maildir: Path,
+async def check_all(tap: Tap, tally: Tally, settings: Settings, urls: list[str], admin: dict, maildir: Path,
                     mapping_file: str | None) -> list[inv.Check]:
-    """Every invariant, from the topics, the store and the mail sink (`admin`: the super user's client options)."""
+    """Every invariant, from the topics, every store (`urls`) and the mail sink (`admin`: the super user's options)."""
     t = settings.topics
-    collections, leftovers, sent_mails, pending = await evidence.store_facts(settings.mongodb_url,
-                                                                             settings.mongodb_database)
+    collections, leftovers, sent_mails, pending = await evidence.store_facts(urls, settings.mongodb_database)
     dlq_topics, dead = await evidence.dead_letters(settings.kafka_bootstrap_servers, settings.topic_prefix, admin)
     lag = await evidence.consumer_lag(settings.kafka_bootstrap_servers, settings.consumer_group_prefix, admin)
     case_events = tap.of(t.case_events)
@@ -99,8 +101,10 @@ async def chaos_run(stack, opts: Options, say=print) -> Report:  # noqa: ANN001 
     """Drive the workload, inject the planned faults meanwhile, wait for quiescence, check the invariants."""
     rng = random.Random(opts.seed)
     settings = stack_settings(stack.env)
+    urls = distinct_urls(stack.env)  # each service's store (one per service, or one shared)
     http = {label: stack.env[f"{label.upper().replace('-', '_')}_HTTP"] for label in ("approval", "portal-sync")}
-    faults = plan(rng, opts.commands, opts.brokers, opts.extra_kills, opts.down_scale)
+    faults = plan(rng, opts.commands, opts.brokers, opts.extra_kills, opts.down_scale,
+                  [store.label for store in stack.stores])
     # Clients connect with the credentials the stack hands out (.local/stack.env): crm, portal, webform, erp, admin.
     admin = client_options(ADMIN, stack.env)
     tap = await Tap(settings.kafka_bootstrap_servers, settings.topics, stack.env).start()
@@ -121,9 +125,9 @@ async def chaos_run(stack, opts: Options, say=print) -> Report:  # noqa: ANN001 
                 injector.cancel()
             await asyncio.gather(injector, return_exceptions=True)
         t1 = time.monotonic()
-        report.quiescent = await quiesce(tap, settings, admin, opts, say)
+        report.quiescent = await quiesce(tap, settings, urls, admin, opts, say)
         report.quiesce_seconds = time.monotonic() - t1
-        report.checks = await check_all(tap, driver.tally, settings, admin, Path(stack.env["SMTP_MAILDIR"]),
+        report.checks = await check_all(tap, driver.tally, settings, urls, admin, Path(stack.env["SMTP_MAILDIR"]),
                                         stack.env.get("PORTAL_MAPPING_FILE"))
     finally:
         await driver.stop()

@@ -270,8 +270,8 @@ async def _kafka_lists_topics(bootstrap: str, security: dict) -> bool:
 class MongoWire:
     """SecantusDB, a MongoDB-wire server (GPL: run as a separate process, never vendored)."""
 
-    def __init__(self, root: Path, log_file: Path | None = None) -> None:
-        self.root, self.log_file = root, log_file
+    def __init__(self, root: Path, log_file: Path | None = None, label: str = "store") -> None:
+        self.root, self.log_file, self.label = root, log_file, label
         self.port = 0
         self.child: Child | None = None
 
@@ -282,14 +282,22 @@ class MongoWire:
 
     def start(self, timeout: float = 60) -> "MongoWire":
         """Start on `port` (a free one the first time, the same one after a kill) and wait for a ping."""
+        return self.launch().wait_healthy(timeout)
+
+    def launch(self) -> "MongoWire":
+        """Start the process without waiting (several stores boot side by side)."""
         self.root.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         binary = Path(sys.executable).with_name("secantusd-py")
         # --sync-on-commit: an acknowledged write survives a kill -9 (without it the newest writes were lost).
         argv = [str(binary), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.root),
                 "--sync-on-commit"]
-        self.child = Child("store", argv, log_file=self.log_file).start()
-        wait_until(self.healthy, timeout, "store", self.child)
+        self.child = Child(self.label, argv, log_file=self.log_file).start()
+        return self
+
+    def wait_healthy(self, timeout: float = 60) -> "MongoWire":
+        """Wait until a ping answers; fail early if the process exits."""
+        wait_until(self.healthy, timeout, self.label, self.child)
         return self
 
     def healthy(self) -> bool:

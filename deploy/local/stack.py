@@ -1,7 +1,8 @@
-"""`make run` and the chaos run: genuine Kafka (one node or a cluster), the store, the SMTP sink and every service.
+"""`make run` and the chaos run: genuine Kafka (one node or a cluster), the stores, the SMTP sink and every service.
 
 `LocalStack` starts and stops it all by PID; each service replica runs under a `Supervised` that restarts it
-after a crash. `main()` is `make run`: env switches -> LocalStack -> `.local/stack.env` -> wait for Ctrl-C.
+after a crash. Each service gets its own store process unless `stores="shared"` (`store_layout.py`).
+`main()` is `make run`: env switches -> LocalStack -> `.local/stack.env` -> wait for Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from processes import free_port, python_env
 from kafka_auth import ADMIN, as_principal, client_env, grant_acls, masked
 from servers import ROOT, Kafka, MongoWire
 from smtp_sink import SmtpSink
+from store_layout import PER_SERVICE, layout, start_stores, store_env
 from supervisor import Supervised
 
 # Services in start order: (label, python module). A module not built yet is skipped.
@@ -42,17 +44,30 @@ class LocalStack:
     """Servers (unless the environment names existing ones), topics and supervised service replicas."""
 
     def __init__(self, state_dir: Path, brokers: int = 1, replicas: int = 1,
-                 extra_env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, log_dir: Path | None = None,
+                 stores: str = PER_SERVICE) -> None:
         self.state_dir, self.brokers, self.replicas = Path(state_dir), brokers, replicas
         self.extra_env, self.log_dir = dict(extra_env or {}), log_dir
+        self.store_layout = layout({"STORES": stores})
         self.env: dict[str, str] = {}
         self.services: dict[str, list[Supervised]] = {}
         self.kafka_nodes: list = []
-        self.store: MongoWire | None = None
+        self.store_of: dict[str, MongoWire] = {}  # service label -> the store process it uses (none if external)
+        self.store_urls: dict[str, str] = {}  # service label -> its MONGODB_URL
         self.smtp: SmtpSink | None = None
         self.issuer: Issuer | None = None
         self.users: dict[str, str] = {}  # Kafka principal -> password, when the stack runs its own Kafka
         self._cluster = None
+
+    @property
+    def stores(self) -> list[MongoWire]:
+        """Every store process the stack started, each once (one per service, or the shared one)."""
+        return list({id(store): store for store in self.store_of.values()}.values())
+
+    @property
+    def store(self) -> MongoWire | None:
+        """The store that MONGODB_URL names: intake's (the first service's), or the shared one."""
+        return next(iter(self.store_of.values()), None)
 
     def _log(self, label: str) -> Path | None:
         return self.log_dir / f"{label}.log" if self.log_dir else None
@@ -88,12 +103,14 @@ class LocalStack:
 
     def _start_servers(self) -> None:
         kafka_url = self._start_kafka()
-        mongo_url = os.environ.get("MONGODB_URL")
-        if not mongo_url:
-            self.store = MongoWire(self.state_dir / "store", log_file=self._log("store")).start()
-            mongo_url = self.store.url
+        labels = [label for label, module in SERVICES if _runnable(module)]
+        if mongo_url := os.environ.get("MONGODB_URL"):  # an existing server: every service uses it
+            self.store_urls = {label: mongo_url for label in labels}
+        else:
+            self.store_of = start_stores(self.state_dir, labels, self.store_layout, self.log_dir)
+            self.store_urls = {label: store.url for label, store in self.store_of.items()}
         smtp_host, smtp_port = os.environ.get("SMTP_HOST"), os.environ.get("SMTP_PORT", "25")
-        self.env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_url, "MONGODB_URL": mongo_url}
+        self.env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_url, **store_env(self.store_urls)}
         if self.users:  # SASL: what a client needs (crm, portal, ...); each child gets only its own password
             self.env.update(client_env(self.users))
         if not smtp_host:  # a real SMTP server on loopback that keeps every mail as a file for inspection
@@ -137,7 +154,8 @@ class LocalStack:
                 url = f"http://127.0.0.1:{port}"
                 # Same SERVICE_NAME for every replica: they share one consumer group and split the partitions.
                 # DEV_MODE: the local stack may use the default link secret; the notifier links to approval.
-                env = self._child_env({"SERVICE_NAME": label, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url,
+                env = self._child_env({"SERVICE_NAME": label, "MONGODB_URL": self.store_urls[label],
+                                       "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url,
                                        "DEV_MODE": "true", "APPROVAL_PUBLIC_URL": self.env.get("APPROVAL_HTTP", url)},
                                       principal=label)
                 replicas.append(Supervised(name, [sys.executable, "-m", module], env,
@@ -149,7 +167,7 @@ class LocalStack:
                 replica.wait_healthy(180, max_exits=3)
 
     def stop(self) -> None:
-        """Stop everything by PID: services first, then Kafka nodes, the store and the SMTP sink."""
+        """Stop everything by PID: services first, then Kafka nodes, the stores and the SMTP sink."""
         for replicas in reversed(list(self.services.values())):
             for replica in replicas:
                 replica.stop()
@@ -157,7 +175,7 @@ class LocalStack:
             node.stop()
         if self._cluster:
             self._cluster.stop()
-        for server in (self.store, self.smtp, self.issuer):
+        for server in (*self.stores, self.smtp, self.issuer):
             if server:
                 server.stop()
 
@@ -172,12 +190,12 @@ def switches(environ: Mapping[str, str]) -> tuple[int, int]:
 
 
 def main() -> int:
-    """`make run`: KAFKA_BROKERS (1 or 3) and SERVICE_REPLICAS switches; until Ctrl-C or SIGTERM."""
+    """`make run`: KAFKA_BROKERS (1 or 3), SERVICE_REPLICAS and STORES switches; until Ctrl-C or SIGTERM."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     brokers, replicas = switches(os.environ)
-    stack = LocalStack(STATE / "stack", brokers=brokers, replicas=replicas)
+    stack = LocalStack(STATE / "stack", brokers=brokers, replicas=replicas, stores=layout(os.environ))
     env_file = STATE / "stack.env"
     try:
         stack.start()
