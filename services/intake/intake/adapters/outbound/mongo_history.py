@@ -21,6 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from shared.contract.envelope import now_utc
+from shared.runtime.mongo import grouped_bulk_write
 from shared.runtime.mongo_outbox import MongoOutbox
 
 DUPLICATE_KEY = 11000
@@ -89,9 +90,10 @@ class CaseHistory:
         except BulkWriteError as exc:  # chunks moved before (a crash after the insert): fine
             if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
                 raise
-        await self._cases.bulk_write(
+        await grouped_bulk_write(
+            self._cases,
             [UpdateOne({"_id": c}, {"$pull": {"history_pending": {"hid": {"$in": [p["hid"] for p in e]}}}})
-             for c, e in pending.items()], ordered=False)
+             for c, e in pending.items()])
 
     async def move_quietly_many(self, pending: dict[str, list[dict[str, Any]]]) -> None:
         """`move_many` after writes that already count: a failure only leaves the entries pending a while."""
