@@ -9,6 +9,7 @@ from intake.adapters.outbound.mongo_store import MongoCaseStore
 from intake.core import load_seed_accounts
 from intake.ports.store import CaseStore
 from intake.service import IntakeService
+from intake.settings import IntakeSettings
 from shared.contract import catalog
 from shared.contract.catalog import CommandRejectedEnvelope
 from shared.runtime import mongo
@@ -66,7 +67,7 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
 
 def main() -> None:
     """Entry point of `python -m intake`."""
-    run(build, Settings(service_name="intake"))
+    run(build, IntakeSettings())
 
 
 def document(broker: KafkaBroker, settings: Settings) -> None:
