@@ -25,7 +25,7 @@ class PublishedMarks:
 
     # Late enough that the next write of a busy aggregate drops its published entries itself (`cleared`),
     # which saves the store a write; well inside the relay's grace, so nothing is sent twice.
-    def __init__(self, interval: float = 1.0) -> None:
+    def __init__(self, interval: float = 0.25) -> None:
         self._pending: dict[BulkMarkable, dict[str, list[str]]] = {}
         self.published: set[str] = set()
         self._loop = Loop(self.flush, interval, "published-marks")
