@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from approval.core import Absence, CaseApprovals, Linker, Outcome, Refusal, RuleBook, RuleSet, absence_started, fire_timers
+from approval.core import Absence, CaseApprovals, Linker, Outcome, Refused, RuleBook, RuleSet, absence_started, fire_timers
 from approval.core.commands import Parsed, absence_of, link_claim, on_case, read_command, rule_set_of
 from approval.core.followed import opened, status_changed
 from approval.core.tokens import signature_of
@@ -133,12 +133,12 @@ class ApprovalService:
 
     async def handle_commands(self, messages: Sequence[Message]) -> list[str]:
         """A batch of approval commands: case commands, absences and rule sets, each kind through its unit of work."""
-        read: dict[str, Parsed | Refusal] = {}
+        read: dict[str, Parsed | Refused] = {}
         kinds: dict[str, list[int]] = {"case": [], "absence": [], "rules": []}
         for i, m in enumerate(messages):
             parsed = read.setdefault(m.event.id, read_command(m.event, m.principal or "", self.directory, self._principals))
             if isinstance(parsed, Parsed) and parsed.command.type == "rules.upsert" and m.key != RULES_SUBJECT:
-                parsed = read[m.event.id] = Refusal("invalid", f"The subject of rules.upsert must be {RULES_SUBJECT}.")
+                parsed = read[m.event.id] = Refused("invalid", f"The subject of rules.upsert must be {RULES_SUBJECT}.")
             kinds[KINDS.get(parsed.command.type, "case") if isinstance(parsed, Parsed) else "case"].append(i)
         types = {p.command.type for p in read.values() if isinstance(p, Parsed)}
         tokens = [signature_of(p.data.token) for p in read.values()
@@ -158,9 +158,9 @@ class ApprovalService:
                                   if outcomes[i] == "accepted"])
         return [outcomes[i] for i in range(len(messages))]
 
-    async def _on_command(self, state: CaseApprovals | None, message: Message, parsed: Parsed | Refusal,
+    async def _on_command(self, state: CaseApprovals | None, message: Message, parsed: Parsed | Refused,
                           found: Lookups, _: dict) -> Step[CaseApprovals]:
-        if isinstance(parsed, Refusal):
+        if isinstance(parsed, Refused):
             return Step.refused(parsed.code, parsed.reason)
         command, data = parsed.command, parsed.data
         if command.type == "approval.decide" and data.token is not None and data.case_id == command.subject:
@@ -170,30 +170,30 @@ class ApprovalService:
         return self._step(on_case(state, command.type, command.subject or "", data, self.clock(), found.rules,
                                   self.directory, self.linker), message, about=command)
 
-    async def _spend(self, state: CaseApprovals | None, command: CloudEvent, data: Any, found: Lookups) -> Refusal | None:
+    async def _spend(self, state: CaseApprovals | None, command: CloudEvent, data: Any, found: Lookups) -> Refused | None:
         """Single use: the first command that presents a link token spends it; any other is a replay.
 
         The link page spends it before sending its command, with that command's id (found in the batch's look-up).
         """
         claim = link_claim(state, command.subject or "", data, self.linker)
-        if isinstance(claim, Refusal):
+        if isinstance(claim, Refused):
             return claim
         token_id = signature_of(data.token)
         if token_id not in found.links:
             found.links[token_id] = await self.store.spend_link(token_id, claim.case_id, command.id,
                                                                 datetime.fromtimestamp(claim.expires, UTC))
-        return None if found.links[token_id] == command.id else Refusal("already_decided", "This approval link was already used.")
+        return None if found.links[token_id] == command.id else Refused("already_decided", "This approval link was already used.")
 
-    def _on_absence(self, state: Absence | None, message: Message, parsed: Parsed | Refusal, found: Lookups,
+    def _on_absence(self, state: Absence | None, message: Message, parsed: Parsed | Refused, found: Lookups,
                     accepted: dict) -> Step[Absence]:
         assert isinstance(parsed, Parsed)
         absence = absence_of(parsed.command.subject or "", parsed.data, self.directory)
-        if isinstance(absence, Refusal):
+        if isinstance(absence, Refused):
             return Step.refused(absence.code, absence.reason, about=parsed.command)
         accepted[message.event.id] = absence
         return Step("accepted", state=absence)
 
-    def _on_rules(self, state: StoredRules | None, message: Message, parsed: Parsed | Refusal, found: Lookups,
+    def _on_rules(self, state: StoredRules | None, message: Message, parsed: Parsed | Refused, found: Lookups,
                   accepted: dict) -> Step[StoredRules]:
         assert isinstance(parsed, Parsed)
         command, data = parsed.command, parsed.data
@@ -273,9 +273,9 @@ class ApprovalService:
         """The rule set in force (the stored one read once per batch, so replicas follow an upsert) and absences."""
         return Lookups(await self.refresh_rules(), await self.store.absences() if absences else {}, links or {})
 
-    def _step(self, outcome: Outcome | Refusal | None, message: Message, about: CloudEvent | None = None) -> Step[CaseApprovals]:
+    def _step(self, outcome: Outcome | Refused | None, message: Message, about: CloudEvent | None = None) -> Step[CaseApprovals]:
         """The unit of work's step for a core outcome: refused, ignored, or the new state with its entries."""
-        if isinstance(outcome, Refusal):
+        if isinstance(outcome, Refused):
             return Step.refused(outcome.code, outcome.reason, about=about)
         if outcome is None:
             return Step("ignored")

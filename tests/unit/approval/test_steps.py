@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from approval.core import Absence, Refusal, absence_started, cancel, decide, delegate, fire_timers, open_step, reassign, recall
+from approval.core import Absence, Refused, absence_started, cancel, decide, delegate, fire_timers, open_step, reassign, recall
 from tests.unit.approval.helpers import DIRECTORY, LINKER, NOW, case, rules
 
 
@@ -29,7 +29,7 @@ def test_mode_all_needs_every_approval():
     first = decide(state, "final_approval", "peter", "approve", "fine", NOW)
     assert first.settled is None and first.events[0][1]["step_outcome"] == "pending"
     again = decide(first.state, "final_approval", "peter", "approve", None, NOW)
-    assert isinstance(again, Refusal) and again.code == "already_decided"
+    assert isinstance(again, Refused) and again.code == "already_decided"
     second = decide(first.state, "final_approval", "john", "approve", None, NOW)
     decision, step, approver, comment = second.settled
     assert (decision, step, approver) == ("approve", "final_approval", "john")

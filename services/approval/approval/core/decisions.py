@@ -4,41 +4,41 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from approval.core.state import Absence, CaseApprovals, Outcome, Refusal, Slot, Step
+from approval.core.state import Absence, CaseApprovals, Outcome, Refused, Slot, Step
 from approval.core.steps import delegated, requested, stand_in
 from approval.core.tokens import Linker
 from shared.directory import Directory
 
 
-def _find_open(state: CaseApprovals | None, step_name: str | None) -> Step | Refusal:
+def _find_open(state: CaseApprovals | None, step_name: str | None) -> Step | Refused:
     """The open step, or the refusal that explains why there is none."""
     if state is None or state.current is None:
-        return Refusal("not_found", "This case has no approval request.")
+        return Refused("not_found", "This case has no approval request.")
     step = state.open_step(step_name)
     if step is not None:
         return step
     earlier = state.past(step_name) if step_name else state.current
     if earlier is not None and earlier.status in ("approved", "rejected"):
-        return Refusal("already_decided", f"Step {earlier.step} was already decided ({earlier.status}).")
+        return Refused("already_decided", f"Step {earlier.step} was already decided ({earlier.status}).")
     if earlier is not None and earlier.status in ("recalled", "cancelled"):
-        return Refusal("not_found", f"Step {earlier.step} is no longer open ({earlier.status}).")
-    return Refusal("not_found", f"There is no open approval step {step_name!r} on this case.")
+        return Refused("not_found", f"Step {earlier.step} is no longer open ({earlier.status}).")
+    return Refused("not_found", f"There is no open approval step {step_name!r} on this case.")
 
 
 def decide(state: CaseApprovals | None, step_name: str, actor: str, decision: str, comment: str | None,
-           now: datetime) -> Outcome | Refusal:
+           now: datetime) -> Outcome | Refused:
     """Record one approver's decision; settle the step when its mode is satisfied or anyone rejects."""
     found = _find_open(state, step_name)
-    if isinstance(found, Refusal):
+    if isinstance(found, Refused):
         return found
     assert state is not None
     person = actor
     mine = [s for s in found.slots if person in s.eligible()]
     if not mine:
-        return Refusal("forbidden", f"{actor} is not an approver of step {step_name} of this case.")
+        return Refused("forbidden", f"{actor} is not an approver of step {step_name} of this case.")
     slot = next((s for s in mine if s.status == "pending"), None)
     if slot is None:
-        return Refusal("already_decided", f"{actor} already decided step {step_name}.")
+        return Refused("already_decided", f"{actor} already decided step {step_name}.")
     new = state.model_copy(deep=True)
     step = new.current
     assert step is not None
@@ -78,19 +78,19 @@ def _decided(state: CaseApprovals, step: Step, slot: Slot, outcome: str, now: da
 
 
 def delegate(state: CaseApprovals | None, step_name: str, actor: str, to: str, comment: str | None,
-             directory: Directory, linker: Linker) -> Outcome | Refusal:
+             directory: Directory, linker: Linker) -> Outcome | Refused:
     """The approver (or current stand-in) hands their pending part to `to`."""
     found = _find_open(state, step_name)
-    if isinstance(found, Refusal):
+    if isinstance(found, Refused):
         return found
     assert state is not None
     if directory.get(to) is None:
-        return Refusal("invalid", f"{to} is not in the people directory.")
+        return Refused("invalid", f"{to} is not in the people directory.")
     index = next((i for i, s in enumerate(found.slots) if s.status == "pending" and actor in (s.approver, s.acting)), None)
     if index is None:
-        return Refusal("forbidden", f"{actor} has no pending part of step {step_name} to delegate.")
+        return Refused("forbidden", f"{actor} has no pending part of step {step_name} to delegate.")
     if to in found.slots[index].eligible():
-        return Refusal("invalid", f"{to} may already decide this part of step {step_name}.")
+        return Refused("invalid", f"{to} may already decide this part of step {step_name}.")
     new = state.model_copy(deep=True)
     step = new.current
     assert step is not None
@@ -101,21 +101,21 @@ def delegate(state: CaseApprovals | None, step_name: str, actor: str, to: str, c
 
 def reassign(state: CaseApprovals | None, step_name: str, actor: str, actor_roles: list[str], from_person: str,
              to: str, comment: str | None, directory: Directory, reassigners: list[str],
-             linker: Linker) -> Outcome | Refusal:
+             linker: Linker) -> Outcome | Refused:
     """A manager of `from_person` (or a holder of a reassigner role) moves that part of the step to `to`."""
     found = _find_open(state, step_name)
-    if isinstance(found, Refusal):
+    if isinstance(found, Refused):
         return found
     assert state is not None
     person = directory.get(from_person)
     if not (person and person.manager == actor) and not set(actor_roles) & set(reassigners):
-        return Refusal("forbidden", f"Only {from_person}'s manager or a holder of {', '.join(reassigners) or 'a reassigner role'}"
+        return Refused("forbidden", f"Only {from_person}'s manager or a holder of {', '.join(reassigners) or 'a reassigner role'}"
                                     f" may reassign their approval.")
     if directory.get(to) is None:
-        return Refusal("invalid", f"{to} is not in the people directory.")
+        return Refused("invalid", f"{to} is not in the people directory.")
     index = next((i for i, s in enumerate(found.slots) if s.status == "pending" and from_person in (s.approver, s.acting)), None)
     if index is None:
-        return Refusal("not_found", f"{from_person} has no pending part of step {step_name}.")
+        return Refused("not_found", f"{from_person} has no pending part of step {step_name}.")
     new = state.model_copy(deep=True)
     step = new.current
     assert step is not None
@@ -129,14 +129,14 @@ def reassign(state: CaseApprovals | None, step_name: str, actor: str, actor_role
 
 
 def recall(state: CaseApprovals | None, step_name: str | None, actor: str, actor_roles: list[str],
-           comment: str | None, now: datetime) -> Outcome | Refusal:
+           comment: str | None, now: datetime) -> Outcome | Refused:
     """The submitter (or an admin) withdraws the open request; intake is told `recall`: back to before submit."""
     found = _find_open(state, step_name)
-    if isinstance(found, Refusal):
+    if isinstance(found, Refused):
         return found
     assert state is not None
     if actor != found.requested_by and "admin" not in actor_roles:
-        return Refusal("forbidden", f"Only the submitter ({found.requested_by}) may recall this approval request.")
+        return Refused("forbidden", f"Only the submitter ({found.requested_by}) may recall this approval request.")
     new = state.model_copy(deep=True)
     step = new.current
     assert step is not None

@@ -125,7 +125,7 @@ class Outcome:
 
 
 @dataclass
-class Refusal:
+class Refused:
     """A command the approval service will not apply, and why."""
 
     code: str
