@@ -15,7 +15,7 @@ class RefusalOutbox(RefusalStore, BulkMarkable, Protocol):
     """Refusals by command id, whose published entries are marked in bulk."""
 
 
-class Refusals(RefusalBook, Protocol):
+class IntakeRefusalBook(RefusalBook, Protocol):
     """The unit of work's refusals, and (as `outbox`) the same records one at a time for the directory upserts."""
 
     outbox: RefusalOutbox
@@ -34,7 +34,7 @@ class CaseStore(AggregateStore[Case], Protocol):
     case_outbox: BulkMarkable
     account_outbox: BulkMarkable
     person_outbox: BulkMarkable
-    refusals: Refusals
+    refusals: IntakeRefusalBook
 
     async def read(self, case_id: str) -> Case | None:
         """The whole case, history included (for reading, not for applying commands)."""
