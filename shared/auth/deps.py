@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth.jwks import JwksCache, JwksUnavailable, url_fetch
 from shared.auth.principal import Principal, Principals
-from shared.auth.tokens import TokenRejected, TokenVerifier
+from shared.auth.tokens import TokenRefused, TokenVerifier
 from shared.settings import Settings
 
 REALM = "case-backbone"
@@ -51,7 +51,7 @@ class Auth:
                 raise unauthorized("this service accepts no tokens: no issuer is configured")
             try:
                 token = await self.verifier.verify(credentials.credentials)
-            except TokenRejected as exc:
+            except TokenRefused as exc:
                 log.info("auth.token_rejected", reason=str(exc))
                 raise unauthorized(str(exc)) from None
             except JwksUnavailable:

@@ -16,7 +16,7 @@ LEEWAY_SECONDS = 30  # clock skew between the issuer and us
 MAX_TOKEN_CHARS = 8192
 
 
-class TokenRejected(Exception):
+class TokenRefused(Exception):
     """The token is not one we accept; the message says why (it goes to the client as error_description)."""
 
 
@@ -35,37 +35,37 @@ class TokenVerifier:
         self._jwks, self._issuer, self._audience = jwks, issuer, audience
 
     async def verify(self, token: str) -> VerifiedToken:
-        """The verified token; raises TokenRejected (or JwksUnavailable when the keys cannot be fetched)."""
+        """The verified token; raises TokenRefused (or JwksUnavailable when the keys cannot be fetched)."""
         if not token or len(token) > MAX_TOKEN_CHARS:
-            raise TokenRejected("token missing or too long")
+            raise TokenRefused("token missing or too long")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise TokenRejected("not a JWT") from None
+            raise TokenRefused("not a JWT") from None
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALGORITHMS:
-            raise TokenRejected(f"algorithm {str(alg)[:20]!r} is not accepted")
+            raise TokenRefused(f"algorithm {str(alg)[:20]!r} is not accepted")
         if not isinstance(kid, str) or not kid:
-            raise TokenRejected("token names no key (kid)")
+            raise TokenRefused("token names no key (kid)")
         key = await self._jwks.key(kid)
         if key is None:
-            raise TokenRejected("token signed with a key the issuer does not publish")
+            raise TokenRefused("token signed with a key the issuer does not publish")
         if key.algorithm_name != alg:  # an RSA key must not check an ES256 signature, nor the reverse
-            raise TokenRejected("token algorithm does not match its key")
+            raise TokenRefused("token algorithm does not match its key")
         try:
             claims = jwt.decode(token, key.key, algorithms=[alg], audience=self._audience, issuer=self._issuer,
                                 leeway=LEEWAY_SECONDS, options={"require": ["exp", "iss", "aud", "sub"]})
         except jwt.ExpiredSignatureError:
-            raise TokenRejected("token expired") from None
+            raise TokenRefused("token expired") from None
         except jwt.InvalidAudienceError:
-            raise TokenRejected("token is for another audience") from None
+            raise TokenRefused("token is for another audience") from None
         except jwt.InvalidIssuerError:
-            raise TokenRejected("token is from another issuer") from None
+            raise TokenRefused("token is from another issuer") from None
         except jwt.PyJWTError as exc:  # bad signature, wrong key type, missing claim, ...
-            raise TokenRejected(f"invalid token: {str(exc)[:120]}") from None
+            raise TokenRefused(f"invalid token: {str(exc)[:120]}") from None
         except (ValueError, TypeError):  # a key that does not fit the algorithm
-            raise TokenRejected("invalid token") from None
+            raise TokenRefused("invalid token") from None
         subject = claims.get("sub")
         if not is_clean(subject, 200):
-            raise TokenRejected("token has no usable subject")
+            raise TokenRefused("token has no usable subject")
         return VerifiedToken(subject, claims)

@@ -16,7 +16,7 @@ from oidc_issuer import Issuer
 
 from shared.auth import Principals
 from shared.auth.jwks import JwksCache, JwksUnavailable
-from shared.auth.tokens import TokenRejected, TokenVerifier
+from shared.auth.tokens import TokenRefused, TokenVerifier
 from shared.directory import Directory, Person
 
 ISS, AUD = "https://issuer.test", "case-backbone"
@@ -53,14 +53,14 @@ async def test_a_good_token_gives_its_subject(issuer):
     ({"aud": "someone-else"}, "another audience"),
     ({"sub": ""}, "subject"), ({"sub": "bad\nname"}, "subject"), ({"nbf": int(time.time()) + 3600}, "invalid")])
 async def test_claims_that_do_not_fit_are_refused(issuer, claims, why):
-    with pytest.raises(TokenRejected, match=why):
+    with pytest.raises(TokenRefused, match=why):
         await verifier(issuer).verify(issuer.mint("mary", **claims))
 
 
 async def test_a_token_without_exp_is_refused(issuer):
     body = {"iss": ISS, "aud": AUD, "sub": "mary"}
     token = jwt.encode(body, issuer.key, algorithm="ES256", headers={"kid": issuer.kid})
-    with pytest.raises(TokenRejected, match="exp"):
+    with pytest.raises(TokenRefused, match="exp"):
         await verifier(issuer).verify(token)
 
 
@@ -71,13 +71,13 @@ def _b64(data: dict) -> str:
 async def test_alg_none_and_hmac_with_the_public_key_are_refused(issuer):
     claims = {"iss": ISS, "aud": AUD, "sub": "mary", "exp": int(time.time()) + 600}
     unsigned = f"{_b64({'alg': 'none', 'kid': issuer.kid})}.{_b64(claims)}."
-    with pytest.raises(TokenRejected, match="algorithm"):
+    with pytest.raises(TokenRefused, match="algorithm"):
         await verifier(issuer).verify(unsigned)
     # The classic confusion: HS256 "signed" with the public key, which anyone can fetch.
     signing_input = f"{_b64({'alg': 'HS256', 'kid': issuer.kid})}.{_b64(claims)}"
     mac = hmac.new(json.dumps(issuer.public_jwk).encode(), signing_input.encode(), hashlib.sha256).digest()
     confused = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
-    with pytest.raises(TokenRejected, match="algorithm"):
+    with pytest.raises(TokenRefused, match="algorithm"):
         await verifier(issuer).verify(confused)
 
 
@@ -85,19 +85,19 @@ async def test_a_tampered_token_is_refused(issuer):
     header, body, signature = issuer.mint("mary").split(".")
     claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     forged = f"{header}.{_b64({**claims, 'sub': 'peter'})}.{signature}"
-    with pytest.raises(TokenRejected, match="invalid token"):
+    with pytest.raises(TokenRefused, match="invalid token"):
         await verifier(issuer).verify(forged)
 
 
 async def test_a_token_from_another_key_is_refused(issuer, tmp_path: Path):
     stranger = Issuer(tmp_path)  # its own key pair
     stranger.url = ISS
-    with pytest.raises(TokenRejected, match="does not publish"):
+    with pytest.raises(TokenRefused, match="does not publish"):
         await verifier(issuer).verify(stranger.mint("mary"))
     # The same kid, another key: the signature does not verify.
     impostor = jwt.encode({"iss": ISS, "aud": AUD, "sub": "mary", "exp": int(time.time()) + 600}, stranger.key,
                           algorithm="ES256", headers={"kid": issuer.kid})
-    with pytest.raises(TokenRejected, match="invalid token"):
+    with pytest.raises(TokenRefused, match="invalid token"):
         await verifier(issuer).verify(impostor)
 
 
@@ -105,14 +105,14 @@ async def test_an_rs256_header_on_an_ec_key_is_refused(issuer):
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token = jwt.encode({"iss": ISS, "aud": AUD, "sub": "mary", "exp": int(time.time()) + 600}, rsa_key,
                        algorithm="RS256", headers={"kid": issuer.kid})
-    with pytest.raises(TokenRejected, match="does not match"):
+    with pytest.raises(TokenRefused, match="does not match"):
         await verifier(issuer).verify(token)
 
 
 @pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "é.é.é", "x" * 9000, "eyJhbGciOiJFUzI1NiJ9.e30.",
                                      f"{_b64({'alg': 'ES256'})}.e30.sig", f"{_b64({'alg': 'ES256', 'kid': 7})}.e30.sig"])
 async def test_garbage_is_refused_not_an_error(issuer, garbage):
-    with pytest.raises(TokenRejected):
+    with pytest.raises(TokenRefused):
         await verifier(issuer).verify(garbage)
 
 
@@ -133,7 +133,7 @@ async def test_an_unknown_kid_refetches_the_key_set_once_per_interval(issuer, tm
     await check.verify(issuer.mint("mary"))
     assert len(fetches) == 1  # cached
     published.append(rotated)  # the issuer rotates; its new key is unknown here yet
-    with pytest.raises(TokenRejected):
+    with pytest.raises(TokenRefused):
         await check.verify(rotated.mint("mary"))  # within the interval: no refetch, so made-up kids cost nothing
     assert len(fetches) == 1
     now[0] = 31.0
