@@ -145,7 +145,7 @@ class _RecordHandler:
             return None
 
     async def _malformed(self, rec: Any, bad: Malformed, log: Any) -> str:
-        if bad.rejectable and self._on_malformed is not None:
+        if bad.refusable and self._on_malformed is not None:
             await self._on_malformed(bad)
             log.warning("message.rejected_malformed", error=bad.error, code=bad.code, command_id=bad.command_id)
             return "refused"

@@ -28,7 +28,7 @@ class Malformed(Exception):
     code: str = "invalid"  # the rejection code when it is refused: invalid or too_large
 
     @property
-    def rejectable(self) -> bool:
+    def refusable(self) -> bool:
         """True when enough was read to answer with a rejection instead of a dead letter."""
         return bool(self.command_id and self.case_id)
 

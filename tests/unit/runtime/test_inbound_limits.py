@@ -41,7 +41,7 @@ def test_a_valid_command_is_read():
 ])
 def test_unreadable_bytes_are_malformed_with_nothing_to_echo(value, reason):
     bad = malformed(value)
-    assert reason in bad.error and not bad.rejectable
+    assert reason in bad.error and not bad.refusable
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting():
@@ -51,13 +51,13 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
 
 def test_a_record_over_the_record_limit_says_its_size():
     bad = malformed(b"x" * 1_200_000)
-    assert bad.error == "record of 1200000 bytes is over the limit of 1048576 bytes" and not bad.rejectable
+    assert bad.error == "record of 1200000 bytes is over the limit of 1048576 bytes" and not bad.refusable
 
 
 def test_a_command_over_the_command_limit_is_refused_too_large_with_its_ids():
     doc = command("case.update", "C-1", {"description": "x" * 19_000, "notes": ["y" * 19_000] * 15}, id_="cmd-1")
     bad = malformed(raw(doc))
-    assert bad.code == "too_large" and bad.rejectable and bad.command_id == "cmd-1" and bad.case_id == "C-1"
+    assert bad.code == "too_large" and bad.refusable and bad.command_id == "cmd-1" and bad.case_id == "C-1"
     assert "over the limit of 262144 bytes" in bad.error
     assert parse_envelope(raw(doc), LIMITS, command=False).id == "cmd-1"  # an event may be that big
 
@@ -72,15 +72,15 @@ def test_a_command_over_the_command_limit_is_refused_too_large_with_its_ids():
 ])
 def test_values_past_the_limits_are_refused_with_a_clear_reason(data, reason):
     bad = malformed(raw(command("case.update", "C-1", data, id_="cmd-2")))
-    assert reason in bad.error and bad.code == "invalid" and bad.rejectable
+    assert reason in bad.error and bad.code == "invalid" and bad.refusable
 
 
 @pytest.mark.parametrize("id_", ["\ud800", "a\x00b", "x" * 65, "line\nbreak", 5, None, ""])
-def test_an_id_that_cannot_be_echoed_is_not_rejectable(id_):
+def test_an_id_that_cannot_be_echoed_is_not_refusable(id_):
     doc = command("case.update", "C-1", {}, id_="placeholder")
     doc["id"] = id_
     bad = malformed(raw(doc))
-    assert not bad.rejectable and bad.command_id is None
+    assert not bad.refusable and bad.command_id is None
     json.dumps(bad.error).encode()  # the reason itself is always writable
 
 
