@@ -82,6 +82,38 @@ class Limits(BaseModel):
         return self.record_bytes + BROKER_OVERHEAD_BYTES
 
 
+class KafkaClient(BaseModel):
+    """Kafka client tuning, the same in every service; env `KAFKA_CLIENT__<NAME>` (docs/design.md).
+
+    Tuned for latency on a small machine: a unit of work publishes its batch's records together and
+    waits for their acks once, so a few milliseconds of linger put them in one request per partition;
+    consumers take what is there at once (nothing is held back for more bytes) and wake often when idle.
+    """
+
+    linger_ms: int = Field(5, ge=0, description="Producer: wait this long for more records before sending a "
+                           "partition's batch, so a batch's publish_many goes out in one request (aiokafka: 0).")
+    max_batch_size: int = Field(131_072, ge=16_384, description="Producer: bytes buffered per partition per "
+                                "request; a batch of a few hundred events fits (aiokafka: 16384).")
+    fetch_max_wait_ms: int = Field(500, ge=0, description="Consumer: how long the broker may hold a fetch when "
+                                   "fewer than `fetch_min_bytes` are there; only idle fetches wait (aiokafka: 500).")
+    fetch_min_bytes: int = Field(1, ge=1, description="Consumer: bytes the broker waits for before answering a "
+                                 "fetch; 1 answers as soon as any record is there (aiokafka: 1).")
+    batch_timeout_ms: int = Field(25, ge=1, description="Consumer: how long an empty poll waits, and FastStream "
+                                  "sleeps after one, before polling again; bounds the delay of an idle consumer's "
+                                  "first record (FastStream: 200).")
+    max_records: int = Field(200, ge=1, description="Consumer: most records handed to a unit of work at once; "
+                             "reached only behind a backlog, where 200 already spreads a batch's round trips thin.")
+
+    def producer_options(self) -> dict[str, int]:
+        """Keyword arguments for the producer (`KafkaBroker(...)`)."""
+        return {"linger_ms": self.linger_ms, "max_batch_size": self.max_batch_size}
+
+    def consumer_options(self) -> dict[str, int]:
+        """Keyword arguments for a batch subscriber (`broker.subscriber(..., batch=True)`)."""
+        return {"fetch_max_wait_ms": self.fetch_max_wait_ms, "fetch_min_bytes": self.fetch_min_bytes,
+                "batch_timeout_ms": self.batch_timeout_ms, "max_records": self.max_records}
+
+
 class Settings(BaseSettings):
     """Connection and runtime settings shared by every service."""
 
@@ -116,6 +148,7 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(15.0, description="On SIGTERM, how long each drain step may take: open "
                                           "HTTP requests, in-flight records, each background loop's last flush.")
     limits: Limits = Field(default_factory=Limits, description="Size limits, the same in every service.")
+    kafka_client: KafkaClient = Field(default_factory=KafkaClient, description="Kafka client tuning (linger, fetch).")
 
     topic_case_commands: str | None = None
     topic_case_events: str | None = None

@@ -24,9 +24,10 @@ __all__ = ["Background", "HealthCheck", "create_app", "create_broker", "run", "s
 def create_broker(settings: Settings) -> KafkaBroker:
     """A broker whose producer is idempotent with acks=all, so retries never duplicate a record.
 
-    The producer takes any record up to `limits.broker_bytes`, the size every topic accepts; on
-    shutdown the broker waits up to `shutdown_grace_seconds` for the records being handled. It connects
-    as the service's principal (SASL) over TLS when the settings say so (shared/runtime/kafka_security.py).
+    The producer takes any record up to `limits.broker_bytes`, the size every topic accepts, and batches
+    as `kafka_client` says; on shutdown the broker waits up to `shutdown_grace_seconds` for the records
+    being handled. It connects as the service's principal (SASL) over TLS when the settings say so
+    (shared/runtime/kafka_security.py).
     """
     from shared.runtime.kafka_security import faststream_security
 
@@ -37,6 +38,8 @@ def create_broker(settings: Settings) -> KafkaBroker:
         enable_idempotence=True,
         acks="all",
         max_request_size=settings.limits.broker_bytes,
+        # linger and batch size: a unit of work's records leave together (settings.kafka_client, docs/design.md)
+        **settings.kafka_client.producer_options(),
         graceful_timeout=settings.shutdown_grace_seconds,
         # FastStream logs every message at INFO; our handlers log what matters themselves.
         log_level=logging.DEBUG,

@@ -28,7 +28,7 @@ from shared.runtime.inbound import Malformed, dead_letter_headers, dead_letter_v
 from shared.runtime.json_guard import printable
 from shared.runtime.partitions import Cursor, Stop, partition_of, plan
 from shared.runtime.unit_of_work import Message
-from shared.settings import Limits, Topics
+from shared.settings import Limits, Settings, Topics
 
 Handler = Callable[[CloudEvent], Awaitable[str]]
 IngressHandler = Callable[[CloudEvent, str], Awaitable[str]]  # also given the principal that wrote the topic
@@ -40,7 +40,6 @@ OUTAGES = (ConnectionFailure, KafkaConnectionError, KafkaTimeoutError)
 RETRY_PAUSE = 1.0  # first pause of a failing partition; doubles with each try of the same record
 MAX_PAUSE = 5.0  # an outage is retried at least this often, so the service resumes soon after it ends
 DEAD_LETTER_MAX_PAUSE = 30.0  # a dead-letter topic that refuses writes is an alert, retried more slowly
-MAX_RECORDS = 200
 CONCURRENT_KEYS = 32
 Where = tuple[str, int, int]
 
@@ -271,6 +270,8 @@ def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str
 
     consume.__annotations__ = {"body": SkipValidation[list[schema]], "msg": KafkaMessage, "return": None}
     # MANUAL: we commit per partition ourselves (FastStream's NACK would rewind every partition of the batch).
+    # Fetch wait, batch timeout and max records from KAFKA_CLIENT__* (the same environment create_broker reads).
     broker.subscriber(*names, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL,
-                      batch=True, max_records=MAX_RECORDS, parser=_readable_headers, decoder=_raw, title=",".join(names),
-                      description=description, **fetch_sizes(limits or Limits()))(consume)
+                      batch=True, parser=_readable_headers, decoder=_raw, title=",".join(names),
+                      description=description, **fetch_sizes(limits or Limits()),
+                      **Settings().kafka_client.consumer_options())(consume)
