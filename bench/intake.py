@@ -26,6 +26,8 @@ from aiokafka.admin import AIOKafkaAdminClient  # noqa: E402
 from pymongo import AsyncMongoClient  # noqa: E402
 from servers import Kafka, MongoWire  # noqa: E402  (deploy/local)
 
+from bench.store_ceiling import store_ceiling  # noqa: E402
+
 from shared.runtime.acls import acls, create_acls, wait_until_effective  # noqa: E402
 from shared.runtime.create_topics import ensure_topics, topic_specs  # noqa: E402
 from shared.runtime.kafka_security import for_principal  # noqa: E402
@@ -237,21 +239,28 @@ async def run_all(bootstrap: str, mongo: str, args: argparse.Namespace, log: Pat
     """Every pass, in one run, against one deadline."""
     deadline = time.perf_counter() + args.timeout
     results = [await raw_pass(bootstrap, args.n, per_batch, deadline, args.rate) for per_batch in (False, True)]
-    return results + await intake_pass(bootstrap, mongo, args.n, deadline, args.rate, log)
+    results += await intake_pass(bootstrap, mongo, args.n, deadline, args.rate, log)
+    # On the same store process, after intake's passes (so neither run's leftovers weigh on the other).
+    ceiling = await store_ceiling(mongo, args.n)
+    return results + [Result(c.name, c.docs, c.batches, rate=c.rate, note=c.note()) for c in ceiling]
 
 
 def print_table(results: list[Result], n: int, bootstrap: str) -> None:
-    """One line per pass; intake rates also as ratios of both raw rates (per-message and per-batch commit)."""
+    """One line per pass; intake rates also as ratios of both raw rates and of the store ceiling's same operation."""
     raw_msg, raw_batch = results[0].rate, results[1].rate if len(results) > 1 else 0.0
+    ceiling = {r.name.removeprefix("store "): r.rate for r in results if r.name.startswith("store ")}
     print(f"\nN={n}  nproc={os.cpu_count()}  kafka={bootstrap}  python={sys.version.split()[0]}")
-    print(f"{'pass':<28}{'done':>11}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'/raw msg':>9}{'/raw batch':>11}  note")
+    print(f"{'pass':<28}{'done':>11}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'/raw msg':>9}{'/raw batch':>11}"
+          f"{'/store':>8}  note")
     for r in results:
         intake = r.name.startswith("intake") and r.latencies
         ratio_msg = f"{r.rate / raw_msg:.2f}" if intake and raw_msg else ""
         ratio_batch = f"{r.rate / raw_batch:.3f}" if intake and raw_batch else ""
-        done = f"{len(r.latencies)}/{r.n}"
+        store = ceiling.get(r.name.removeprefix("intake "), 0.0)
+        ratio_store = f"{r.rate / store:.2f}" if intake and store else ""
+        done = f"{len(r.latencies)}/{r.n}" if not r.name.startswith("store ") else f"{r.n}/{r.n}"
         print(f"{r.name:<28}{done:>11}{r.rate:>9.0f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}{ratio_msg:>9}{ratio_batch:>11}"
-              f"  {r.note}")
+              f"{ratio_store:>8}  {r.note}")
 
 
 def main() -> None:
