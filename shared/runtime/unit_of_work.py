@@ -12,6 +12,7 @@ document in the same write as the state and the outbox, so a redelivered message
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -156,12 +157,15 @@ class UnitOfWork(Generic[S]):
         by_key: dict[str, list[int]] = {}
         for i, message in enumerate(messages):
             by_key.setdefault(message.key, []).append(i)
-        refused_before = await self._refusals.seen([m.event.id for m in messages]) if self._refusals else {}
+        # The two reads of a batch go out together: each is a round trip the batch would wait for in turn.
+        seen = self._refusals.seen([m.event.id for m in messages]) if self._refusals else _nothing({})
+        refused_before, loaded = await asyncio.gather(seen, self._store.load(list(by_key)))
         publish: list[tuple[BulkMarkable, str, list[OutboxEntry]]] = [
             (self._refusals.outbox, cid, entries) for cid, entries in refused_before.items() if entries]  # type: ignore[union-attr]
         todo = by_key
-        for _ in range(MAX_ATTEMPTS):
-            loaded = await self._store.load(list(todo))
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                loaded = await self._store.load(list(todo))
             changes, refusals = [], []
             for key, indexes in todo.items():
                 change = await self._fold(loaded.get(key), key, [(i, messages[i]) for i in indexes],
@@ -173,9 +177,8 @@ class UnitOfWork(Generic[S]):
             for change in changes:
                 kept = [e for e in (change.loaded.outbox if change.loaded else []) if e.id not in self._marks.published]
                 change.outbox = kept + change.entries
-            lost = await self._store.save(changes) if changes else set()
-            if refusals:
-                await self._record(refusals, refused_before, publish, outcomes)
+            lost, _ = await asyncio.gather(self._store.save(changes) if changes else _nothing(set()),
+                                           self._record(refusals, refused_before, publish, outcomes))
             for change in changes:
                 if change.key not in lost:
                     publish.append((self._store.outbox, change.key, change.outbox))
@@ -223,6 +226,8 @@ class UnitOfWork(Generic[S]):
 
     async def _record(self, refusals: list[tuple[int, Message, Step[S]]], refused_before: dict[str, list[OutboxEntry]],
                       publish: list[tuple[BulkMarkable, str, list[OutboxEntry]]], outcomes: dict[int, str]) -> None:
+        if not refusals:
+            return
         assert self._refusals is not None, "a service that refuses needs a RefusalBook"
         now = self._clock()
         records = []
@@ -247,3 +252,8 @@ class UnitOfWork(Generic[S]):
         await self._publisher.publish_many([e for _, _, entries in todo for e in entries])
         for store, owner, entries in todo:
             self._marks.add(store, owner, [e.id for e in entries])
+
+
+async def _nothing(value: Any) -> Any:
+    """An awaitable of `value`, where no round trip is needed."""
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -62,8 +63,19 @@ class IntakeService:
         cases = [(i, m) for i, m in enumerate(messages) if m.event.type not in (ACCOUNT_UPSERT, PERSON_UPSERT)]
         if cases:
             ids = [m.event.data.get("account_id") for _, m in cases if m.event.type == "case.open"]
-            accounts = await self._store.accounts([a for a in ids if isinstance(a, str)]) if ids else {}
-            done = await self._uow.run([m for _, m in cases], lambda case, m: self._decide(case, m, accounts))
+            # Read beside the unit of work's own reads; the first case.open decided waits for it.
+            accounts = asyncio.ensure_future(self._store.accounts([a for a in ids if isinstance(a, str)]))
+
+            async def decide_with_accounts(case: Case | None, m: Message) -> Step[Case]:
+                return self._decide(case, m, await accounts if m.event.type == "case.open" else {})
+
+            try:
+                done = await self._uow.run([m for _, m in cases], decide_with_accounts)
+            finally:
+                if not accounts.done():
+                    accounts.cancel()
+                elif not accounts.cancelled():
+                    accounts.exception()  # retrieved: a failed look-up already failed the batch
             outcomes.update(zip((i for i, _ in cases), done, strict=True))
         for i, m in enumerate(messages):
             if i not in outcomes:
