@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, ConfigurationError, DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 
 def connect(url: str, database: str) -> tuple[AsyncMongoClient, AsyncDatabase]:
@@ -37,28 +37,12 @@ async def insert_new(collection: AsyncCollection, doc: dict[str, Any]) -> bool:
     return True
 
 
-NO_TRANSACTIONS = (20, 263)  # IllegalOperation (a standalone server), OperationNotSupportedInTransaction
-_without_transactions: set[int] = set()  # clients whose server has none: plain bulks from then on
-
-
 async def grouped_bulk_write(coll: AsyncCollection, ops: Sequence[Any]) -> Any:
-    """One unordered bulk of single-document writes, committed together where the server can.
+    """One unordered bulk of single-document writes (one round trip; each write stands alone).
 
-    Inside a transaction the store flushes its journal once for the whole bulk instead of once per
-    update (SecantusDB with --sync-on-commit: about 8x the compare-and-set updates per second). Nothing
-    relies on the transaction for correctness: each write is still a single-document write that
-    stands alone. A transaction that fails for a write's sake (a duplicate key, a write conflict)
-    wrote nothing, so the same bulk is then sent plainly and reports each document's outcome.
+    Not inside a transaction, although SecantusDB with --sync-on-commit then flushes its journal once
+    for the whole bulk (about 8x the compare-and-set updates per second): a service killed between the
+    bulk and its commit leaves the transaction open, and its documents stayed locked to every other
+    writer for minutes (over 100 s measured), so a crash would stall the restarted service.
     """
-    client = coll.database.client
-    if id(client) not in _without_transactions:
-        try:
-            async with client.start_session() as session:
-                async with await session.start_transaction():
-                    return await coll.bulk_write(list(ops), ordered=False, session=session)
-        except (BulkWriteError, OperationFailure) as exc:
-            if getattr(exc, "code", None) in NO_TRANSACTIONS or "replica set" in str(exc):
-                _without_transactions.add(id(client))
-        except ConfigurationError:  # a topology without sessions or transactions
-            _without_transactions.add(id(client))
     return await coll.bulk_write(list(ops), ordered=False)
