@@ -117,8 +117,12 @@ async def flush(owner_id: str, entries: list[OutboxEntry], publisher: Publisher,
 class OutboxRelay:
     """Background sweep that publishes entries left behind by a crash or a failed publish."""
 
-    def __init__(self, stores: list[OutboxStore], publisher: Publisher, interval: float, grace: float = 5.0) -> None:
+    def __init__(self, stores: list[OutboxStore], publisher: Publisher, interval: float, grace: float = 5.0,
+                 published: set[str] | None = None) -> None:
         self._stores, self._publisher, self._grace = stores, publisher, grace
+        # PublishedMarks.published: sent by this process, mark not written yet (a busy store lags behind);
+        # sending those again would only add duplicates and writes to a store that is already behind.
+        self._published = published if published is not None else set()
         self._log = structlog.get_logger().bind(component="outbox-relay")
         self._loop = Loop(self.sweep, interval, "outbox-relay")
 
@@ -130,6 +134,9 @@ class OutboxRelay:
             if isinstance(store, Leftovers):
                 await store.finish_leftovers(cutoff)
             for owner_id, entries in await store.pending(cutoff, limit=500):
+                entries = [e for e in entries if e.id not in self._published]
+                if not entries:
+                    continue
                 try:
                     await flush(owner_id, entries, self._publisher, store)
                 except OUTAGES:

@@ -88,7 +88,8 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Any:
     store, people = MongoApprovalStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
     marks = PublishedMarks()
     approval = register(broker, settings, store, marks, people)
-    relay = OutboxRelay(store.outboxes, Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
+    relay = OutboxRelay(store.outboxes, Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds,
+                        published=marks.published)
 
     async def prepare() -> None:
         await store.ensure_indexes()

@@ -50,7 +50,8 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     marks, people = PublishedMarks(), FollowedDirectory(MongoPeople(store.people))
     register(broker, settings, store, marks, people)
     relay = OutboxRelay([store.case_outbox, store.refusals.outbox, store.account_outbox, store.person_outbox],
-                        Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
+                        Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds,
+                        published=marks.published)
 
     async def prepare() -> None:
         await store.ensure_indexes()

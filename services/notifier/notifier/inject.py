@@ -70,7 +70,7 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Any:
     _, dispatcher = register(broker, settings, store, sender, marks, people)
     # A slow safety sweep: the service and the dispatcher publish their own events and mark them in bulk.
     relay = OutboxRelay([store.outbox, store.delivery_outbox], Publisher(broker, settings.limits.record_bytes),
-                        settings.outbox_sweep_seconds)
+                        settings.outbox_sweep_seconds, published=marks.published)
 
     async def prepare() -> None:
         await store.ensure_indexes()

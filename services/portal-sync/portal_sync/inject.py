@@ -75,7 +75,7 @@ def build(settings: PortalSyncSettings, broker: KafkaBroker | None = None) -> An
     store, people = MongoProjectionStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
     publisher, marks = Publisher(broker, settings.limits.record_bytes), PublishedMarks()
     register(broker, settings, store, known, people, marks)
-    relay = OutboxRelay([ActiveOutbox(store)], publisher, settings.outbox_sweep_seconds)
+    relay = OutboxRelay([ActiveOutbox(store)], publisher, settings.outbox_sweep_seconds, published=marks.published)
     log = structlog.get_logger()
 
     async def prepare() -> None:

@@ -77,7 +77,8 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     directory, marks = people.directory, PublishedMarks()
     _, _, caches = register(broker, settings, store, people, marks)
     relay = OutboxRelay([store.case_outbox, store.command_outbox_store, store.refusals.outbox],
-                        Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds)
+                        Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds,
+                        published=marks.published)
 
     async def prepare() -> None:
         # Normally made by create_topics; a stack from before routing had its topics gets them here.

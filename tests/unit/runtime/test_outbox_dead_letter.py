@@ -100,3 +100,10 @@ async def test_one_owner_failing_for_another_reason_does_not_strand_the_owners_b
     store = Owners({"A": [entry(1, "boom")], "B": [entry(2)]})
     sent = await OutboxRelay([store], Publisher(FakeBroker(refuse)), interval=60).sweep(grace=0)
     assert sent == 1 and store.marked == {"B": ["e2"]}
+
+
+async def test_the_relay_leaves_entries_this_process_published_whose_mark_is_not_written_yet():
+    store = Owners({"A": [entry(1), entry(2)], "B": [entry(3)]})
+    broker = FakeBroker()
+    sent = await OutboxRelay([store], Publisher(broker), interval=60, published={"e1", "e3"}).sweep(grace=0)
+    assert sent == 1 and store.marked == {"A": ["e2"]}
