@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
 from shared.runtime.background import Loop
+
+if TYPE_CHECKING:
+    from shared.runtime.outbox import OutboxEntry, Publisher
 
 
 class BulkMarkable(Protocol):
@@ -14,6 +17,15 @@ class BulkMarkable(Protocol):
 
     async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
         """Drop each owner's listed entries."""
+
+
+async def publish_unsent(publisher: "Publisher", marks: "PublishedMarks", store: BulkMarkable, owner_id: str,
+                         entries: list["OutboxEntry"]) -> None:
+    """Publish the owner's entries not on the broker yet, then leave their marks to the next bulk write."""
+    unsent = [e for e in entries if e.id not in marks.published]
+    if unsent:
+        await publisher.publish_many(unsent)
+        marks.add(store, owner_id, [e.id for e in unsent])
 
 
 class PublishedMarks:

@@ -21,7 +21,7 @@ from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.contract.events import CaseOpened, CaseStatusChanged
 from shared.principals import Principals, load_principals
 from shared.runtime.inbound import Malformed
-from shared.runtime.marks import PublishedMarks
+from shared.runtime.marks import PublishedMarks, publish_unsent
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.people import PERSON_UPSERTED, FollowedDirectory
 from shared.runtime.refusals import RefusedCommand, Refusals
@@ -310,10 +310,7 @@ class ApprovalService:
         await self._malformed.refuse(RefusedCommand.malformed(bad), bad.code, bad.error)
 
     async def _publish_refusal(self, command_id: str, entries: list[OutboxEntry]) -> None:
-        unsent = [e for e in entries if e.id not in self._marks.published]
-        if unsent:
-            await self._publisher.publish(unsent)
-            self._marks.add(self.store.refusals.outbox, command_id, [e.id for e in unsent])
+        await publish_unsent(self._publisher, self._marks, self.store.refusals.outbox, command_id, entries)
 
     async def _not_a_person(self, event: CloudEvent) -> str:
         raise AssertionError(f"only {PERSON_UPSERTED} goes through the followed directory, not {event.type}")

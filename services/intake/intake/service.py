@@ -17,7 +17,7 @@ from shared.contract.commands import AccountUpsert, PersonUpsert
 from shared.contract.events import AccountUpserted, PersonUpserted
 from shared.contract.envelope import CloudEvent, derived_id, new_event, now_utc
 from shared.runtime.inbound import Malformed, describe_validation_error
-from shared.runtime.marks import BulkMarkable, PublishedMarks
+from shared.runtime.marks import BulkMarkable, PublishedMarks, publish_unsent
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.directory import Person
 from shared.runtime.people import FollowedDirectory
@@ -176,8 +176,4 @@ class IntakeService:
         return "accepted"
 
     async def _flush(self, outbox: BulkMarkable, owner_id: str, entries: list[OutboxEntry]) -> None:
-        """Publish what is not on the broker yet; the marks are written in bulk a moment later."""
-        unsent = [e for e in entries if e.id not in self._marks.published]
-        if unsent:
-            await self._publisher.publish(unsent)
-            self._marks.add(outbox, owner_id, [e.id for e in unsent])
+        await publish_unsent(self._publisher, self._marks, outbox, owner_id, entries)

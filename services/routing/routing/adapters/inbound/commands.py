@@ -26,7 +26,7 @@ from shared.identity import Forbidden, require_roles, verified_actor, with_actor
 from shared.lifecycles import Lifecycle
 from shared.principals import Principals, load_principals
 from shared.runtime.inbound import Malformed, describe_validation_error
-from shared.runtime.marks import PublishedMarks
+from shared.runtime.marks import PublishedMarks, publish_unsent
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.refusals import RefusedCommand, Refusals
 from shared.runtime.unit_of_work import Message, Step, UnitOfWork
@@ -151,7 +151,4 @@ class RoutingCommands:
         await self._refusals.refuse(RefusedCommand.malformed(bad), bad.code, bad.error)
 
     async def _flush(self, command_id: str, entries: list[OutboxEntry]) -> None:
-        unsent = [e for e in entries if e.id not in self._marks.published]
-        if unsent:
-            await self._publisher.publish_many(unsent)
-            self._marks.add(self._store.refusals.outbox, command_id, [e.id for e in unsent])
+        await publish_unsent(self._publisher, self._marks, self._store.refusals.outbox, command_id, entries)
