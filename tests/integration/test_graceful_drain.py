@@ -27,7 +27,8 @@ from tests.support.service_process import ServiceProcess
 pytestmark = pytest.mark.integration
 
 ACTOR = {"id": "hank", "roles": ["helpdesk_agent"]}
-CASES, UPDATES, STRAYS = 40, 5, 20
+# Enough for several batches of the unit of work (200 records each), so SIGTERM lands mid-burst.
+CASES, UPDATES, STRAYS = 200, 5, 20
 # What a store or producer used after close looks like (PyMongo, aiokafka, FastStream), and any failure
 # of a record while draining.
 CLOSED = re.compile(r"after close|InvalidOperation|ProducerClosed|ConsumerStoppedError|closed|"
@@ -84,12 +85,15 @@ async def left_in_outboxes(url: str, database: str) -> int:
 async def test_sigterm_mid_burst_drains_flushes_commits_then_closes(settings, topics, tmp_path):
     commands = burst()
     log_file = tmp_path / "intake.log"
-    proc = ServiceProcess("intake", service_env(settings, SHUTDOWN_GRACE_SECONDS="20"), log_file).start()
+    proc = ServiceProcess("intake", service_env(settings, SHUTDOWN_GRACE_SECONDS="20"), log_file)
     try:
         async with TopicReader(settings.kafka_bootstrap_servers, topics.case_events, topics.case_rejections) as reader:
+            # The whole burst waits before intake starts: a batch takes up to 200 records at once, and
+            # intake kept up with a sender sending one by one, so SIGTERM found nothing left to drain.
             async with Producer(settings.kafka_bootstrap_servers) as producer:
                 for cmd in commands:
                     await producer.send(topics.sent_by(principal_for(cmd["data"]["actor"]["id"])).case_commands, cmd)
+            proc.start()
             await reader.wait_for(lambda rs: len(rs) >= len(commands) // 5, timeout=60)
             before_term = len(log_file.read_text())
             proc.stop(timeout=60)  # SIGTERM, and wait for the drain
