@@ -37,7 +37,7 @@ async def insert_new(collection: AsyncCollection, doc: dict[str, Any]) -> bool:
     return True
 
 
-async def grouped_bulk_write(coll: AsyncCollection, ops: Sequence[Any]) -> Any:
+async def unordered_bulk_write(coll: AsyncCollection, ops: Sequence[Any]) -> Any:
     """One unordered bulk of single-document writes (one round trip; each write stands alone).
 
     Not inside a transaction, although SecantusDB with --sync-on-commit then flushes its journal once

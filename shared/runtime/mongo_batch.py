@@ -15,7 +15,7 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from shared.runtime.mongo import grouped_bulk_write
+from shared.runtime.mongo import unordered_bulk_write
 from shared.runtime.mongo_outbox import outbox_docs
 from shared.runtime.outbox import OutboxEntry
 from shared.runtime.refusals import MongoRefusals
@@ -59,7 +59,7 @@ async def write_cas(coll: AsyncCollection, writes: Sequence[CasWrite]) -> set[st
             ops.append(UpdateOne({"_id": w.key, w.field: w.expected}, update))
     lost: set[str] = set()
     try:
-        result = await grouped_bulk_write(coll, ops)
+        result = await unordered_bulk_write(coll, ops)
         matched = result.matched_count
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])

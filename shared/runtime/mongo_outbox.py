@@ -7,7 +7,7 @@ from datetime import datetime
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-from shared.runtime.mongo import grouped_bulk_write
+from shared.runtime.mongo import unordered_bulk_write
 from shared.runtime.outbox import OutboxEntry
 
 # Ids of the messages applied to an aggregate are kept in its document for dedupe; only the last
@@ -48,7 +48,7 @@ class MongoOutbox:
     async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
         """Drop published entries of many documents in one bulk request."""
         if marks:
-            await grouped_bulk_write(
+            await unordered_bulk_write(
                 self._coll,
                 [UpdateOne({"_id": owner}, {"$pull": {"outbox": {"id": {"$in": ids}}}}) for owner, ids in marks.items()],
             )

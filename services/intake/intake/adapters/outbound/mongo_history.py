@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from shared.contract.envelope import now_utc
-from shared.runtime.mongo import grouped_bulk_write
+from shared.runtime.mongo import unordered_bulk_write
 from shared.runtime.mongo_outbox import MongoOutbox
 
 DUPLICATE_KEY = 11000
@@ -90,7 +90,7 @@ class CaseHistory:
         except BulkWriteError as exc:  # chunks moved before (a crash after the insert): fine
             if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
                 raise
-        await grouped_bulk_write(
+        await unordered_bulk_write(
             self._cases,
             [UpdateOne({"_id": c}, {"$pull": {"history_pending": {"hid": {"$in": [p["hid"] for p in e]}}}})
              for c, e in pending.items()])
