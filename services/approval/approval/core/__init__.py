@@ -1,6 +1,6 @@
 """Approval core: rules as data, business calendars and the approval state machine (no I/O)."""
 
-from approval.core.calendar import Calendar
+from shared.calendars import Calendar
 from approval.core.decisions import absence_started, decide, delegate, reassign, recall
 from approval.core.rulebook import RuleBook
 from approval.core.rules import DEFAULT_FILE, PartyRef, Rule, RuleSet, RuleSetError, load_rule_file, parse_rule_set

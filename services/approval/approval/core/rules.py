@@ -8,7 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from approval.core.calendar import Calendar
+from shared.calendars import Calendar
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "rules" / "approval_rules.yaml"
 # Specificity weights: an account rule beats a product-line rule beats a country rule beats a GBU rule.

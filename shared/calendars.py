@@ -1,14 +1,22 @@
-"""Business calendars: add working hours to an instant, in the calendar's own timezone."""
+"""Business calendars: add working hours to an instant, in the calendar's own timezone.
+
+One model for every service that counts working time (approval's deadlines, routing's case time-frames);
+the shared data file `shared/data/calendars.yaml` names the calendars and which GBU works by which.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import yaml
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS_SCANNED = 3660  # a calendar with no working time at all must not loop forever
+DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "calendars.yaml"
 
 
 class Calendar(BaseModel):
@@ -77,6 +85,37 @@ class Calendar(BaseModel):
             day += timedelta(days=1)
             now = datetime.combine(day, time(0), zone)
         raise ValueError("the calendar has no working time in ten years")
+
+    def end_of_day(self, day: date) -> datetime:
+        """The first instant after `day` in the calendar's timezone (a date-only deadline ends with its day), UTC."""
+        return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(self.timezone)).astimezone(UTC)
+
+
+class CalendarBook(BaseModel):
+    """Named calendars and the calendar each GBU works by (`default` for the others)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(1, ge=1)
+    calendars: dict[str, Calendar] = Field(min_length=1)
+    gbus: dict[str, str] = Field(default_factory=dict, description="GBU -> calendar name; `default` for the rest.")
+
+    @model_validator(mode="after")
+    def _known_calendars(self) -> "CalendarBook":
+        unknown = sorted({c for c in self.gbus.values() if c not in self.calendars})
+        if unknown:
+            raise ValueError(f"GBUs name unknown calendar(s) {unknown}")
+        return self
+
+    def calendar_for(self, gbu: str) -> Calendar:
+        """The GBU's calendar, else the `default` GBU's, else the first calendar."""
+        name = self.gbus.get(gbu) or self.gbus.get("default")
+        return self.calendars[name] if name else next(iter(self.calendars.values()))
+
+
+def load_calendars(path: Path | str | None = None) -> CalendarBook:
+    """The calendar book of a YAML file (the shared one by default); a bad file raises at start."""
+    return CalendarBook.model_validate(yaml.safe_load(Path(path or DEFAULT_FILE).read_text(encoding="utf-8")))
 
 
 def _minutes(hhmm: str) -> int:
