@@ -20,6 +20,7 @@ class Topics(BaseModel):
     portal_case_status: str = Field("portal.case-status", description="Compacted: one record per case for the portal.")
     notification_events: str = Field("notification.events", description="Outcome of each notification delivery.")
     routing_commands: str = Field("routing.commands", description="Routing's own commands: rules.upsert, routing.handover.")
+    routing_events: str = Field("routing.events", description="Routing's facts: case time-frame reminders and escalations.")
 
     def prefixed(self, prefix: str) -> "Topics":
         """The same topics under a prefix; tests use it to isolate themselves."""
@@ -157,6 +158,7 @@ class Settings(BaseSettings):
     topic_approval_events: str | None = None
     topic_portal_case_status: str | None = None
     topic_notification_events: str | None = None
+    topic_routing_events: str | None = None
     topic_prefix: str = Field("", description="Prefix put before every topic name (isolation of tests or tenants).")
 
     @property

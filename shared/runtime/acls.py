@@ -2,7 +2,7 @@
 
 Each service reads its input topics with its own group and writes its output topics (and the `.dlq` of what
 it consumes); intake alone writes `case.events`, approval alone `approval.events`, portal-sync alone
-`portal.case-status`, notifier alone `notification.events`. Each sending principal writes only its own
+`portal.case-status`, routing alone `routing.events`, notifier alone `notification.events`. Each sending principal writes only its own
 ingress topics (shared/data/principals.yaml); external systems read what mirrors their commands.
 """
 
@@ -60,11 +60,11 @@ def acls(topics: Topics, group_prefix: str = "", principals: Principals | None =
     out: list[Acl] = []
     reads = {  # service -> topics it consumes
         "intake": case_in, "approval": [t.case_events, *approval_in], "routing": [t.case_events, *routing_in],
-        "portal-sync": [t.case_events], "notifier": [t.case_events, t.approval_events],
+        "portal-sync": [t.case_events], "notifier": [t.case_events, t.approval_events, t.routing_events],
     }
     writes = {  # service -> topics it publishes (its command ingress topics come from the policy below)
         "intake": [t.case_events, t.case_rejections], "approval": [t.approval_events, t.case_rejections],
-        "routing": [t.case_rejections], "portal-sync": [t.portal_case_status], "notifier": [t.notification_events],
+        "routing": [t.routing_events, t.case_rejections], "portal-sync": [t.portal_case_status], "notifier": [t.notification_events],
     }
     for service in SERVICES:
         # It dead-letters what it cannot read (`<input>.dlq`) and outbox entries a topic refuses (`<output>.dlq`).
