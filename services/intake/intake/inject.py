@@ -1,15 +1,21 @@
-"""Wires intake: settings → store, broker, service, subscriber, relay, app."""
+"""Wires intake: settings → store, broker, service, subscriber, relay, read API, app."""
 
 from __future__ import annotations
 
-from faststream.asgi import AsgiFastStream
+from typing import Any
+
 from faststream.kafka import KafkaBroker
 
+from intake.adapters.inbound.http import case_routes, customers
+from intake.adapters.outbound.mongo_read import MongoCaseReader
 from intake.adapters.outbound.mongo_store import MongoCaseStore
-from intake.core import load_seed_accounts
+from intake.core import load_lifecycles, load_seed_accounts
+from intake.core.listing import closed_statuses
 from intake.ports.store import CaseStore
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
+from shared.auth import Auth
+from shared.auth.principal import Principals
 from shared.contract import catalog
 from shared.contract.catalog import CommandRejectedEnvelope
 from shared.runtime import mongo
@@ -42,8 +48,8 @@ def register(broker: KafkaBroker, settings: Settings, store: CaseStore, marks: P
     return service
 
 
-def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStream:
-    """The intake app for `settings` on MongoDB."""
+def build(settings: Settings, broker: KafkaBroker | None = None) -> Any:
+    """The intake app for `settings` on MongoDB, its read API in front."""
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store = MongoCaseStore(db)
@@ -52,17 +58,21 @@ def build(settings: Settings, broker: KafkaBroker | None = None) -> AsgiFastStre
     relay = OutboxRelay([store.case_outbox, store.refusals.outbox, store.account_outbox, store.person_outbox],
                         Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds,
                         published=marks.published)
+    lifecycles = load_lifecycles()
+    reader = MongoCaseReader(db, closed_statuses(lifecycles))
+    routes = case_routes(reader, Auth.from_settings(settings, Principals(people)), lifecycles, customers(people))
 
     async def prepare() -> None:
         await store.ensure_indexes()
+        await reader.ensure_indexes()
         await store.seed_accounts([a.model_dump(mode="json") for a in load_seed_accounts().values()])
         await store.seed_people([p.model_dump(mode="json") for p in people.directory.people])
         await people.refresh()  # before the first command: upserts stored before a restart
 
     # Stopped in reverse after the consumers drained: marks written first, so the relay's last sweep
     # re-sends nothing already on the broker; the store client closes last.
-    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, on_startup=[prepare],
-                      background=[relay, marks, people.loop], after_shutdown=[client.close],
+    return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
+                      on_startup=[prepare], background=[relay, marks, people.loop], after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

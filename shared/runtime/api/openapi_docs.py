@@ -14,6 +14,7 @@ from shared.runtime.doc_files import module_exists, write_or_check
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "openapi"
 # service name -> "module:function" returning the service's FastAPI routers without any I/O
 SERVICES = {
+    "intake": "intake.adapters.inbound.http:document",
     "approval": "shared.runtime.api.openapi_docs:approval_routers",
     "routing": "routing.adapters.inbound.http:document",
     "portal-sync": "portal_sync.adapters.inbound.http:document",
