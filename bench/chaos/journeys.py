@@ -132,8 +132,7 @@ async def change_order(c: Case) -> None:
 
 async def quotation(c: Case) -> None:
     """Draft, sent, revised."""
-    await c.ok("case.open", "customer", **opening("quotation", {"requested_quantity": 120}))
-    await c.no("case.send_quote", "seller", "guard_failed", amount=10)
+    await c.ok("case.open", "customer", **opening("quotation", {"requested_quantity": 120}))  # a draft quote
     await c.ok("case.request_quote", "customer", note="120 pcs")
     await c.ok("case.set_status", "seller", status="in_progress")
     await c.ok("case.send_quote", "seller", quote_reference="Q-1", amount=1500.0, currency="EUR")
@@ -161,10 +160,10 @@ async def helpdesk(c: Case) -> None:
 
 async def sales(c: Case) -> None:
     """An opportunity with revenue and chance of success."""
-    await c.ok("case.open", "mary", **opening("sales", {"chance_of_success": 20}, assignee="mary"))
+    await c.ok("case.open", "mary", **opening("sales", {"probability": 20}, assignee="mary"))
     await c.no("case.open", "mary", "already_exists", **opening("sales", {}))
-    await c.no("case.update", "mary", "invalid", fields={"chance_of_success": 101})
-    await c.ok("case.update", "mary", fields={"chance_of_success": 80, "expected_revenue": 30000.5})
+    await c.no("case.update", "mary", "invalid", fields={"probability": 101})
+    await c.ok("case.update", "mary", fields={"probability": 80, "expected_revenue": 30000.5})
     await c.ok("case.assign", "mary", assignee="rep.sam")
     await c.ok("case.close", "rep2", reason="cancelled")
 

@@ -155,6 +155,14 @@ class OrderChanged(CaseEvent):
     order_status: Literal["placed", "confirmed"] = Field(description="Order status after the command.")
 
 
+class CaseAdvice(CaseEvent):
+    """`case.advice`: an advisory note on the case (not a refusal), raised again by each change while it applies."""
+
+    code: str = Field(description="What the advice is about, e.g. `product_required_before_submit`.")
+    message: str = Field(description="The note for the person working the case.")
+    cleared: bool = Field(False, description="True once it no longer applies (e.g. a product was added); the note leaves the case's `advice`.")
+
+
 class AccountUpserted(BaseModel):
     """`account.upserted`: the account directory entry was stored (published by the adapter)."""
 
@@ -196,6 +204,7 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
     "case.quote_sent": QuoteChanged,
     "case.order_placed": OrderChanged,
     "case.order_confirmed": OrderChanged,
+    "case.advice": CaseAdvice,
     "account.upserted": AccountUpserted,
     "person.upserted": PersonUpserted,
 }

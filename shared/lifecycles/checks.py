@@ -68,4 +68,26 @@ def check_lifecycle(lc: Lifecycle) -> list[str]:
     for sec in lc.sections:
         p += [f"section {sec.code}: unknown field {r!r}" for r in sec.fields
               if r.startswith("fields.") and r[7:] not in names]
+    for f in lc.fields:
+        given = [v for v in [f.default, *f.default_by_gbu.values()] if v is not None]
+        if f.type == "enum":
+            p += [f"field {f.name}: default {v!r} is not one of its values" for v in given if v not in f.values]
+    return p + _extras_problems(lc, known)
+
+
+def _extras_problems(lc: Lifecycle, known: set[str]) -> list[str]:
+    # Queues, advice and refused commands: the parts read by one command each.
+    p: list[str] = []
+    codes = [q.code for q in lc.queues]
+    if len(set(codes)) != len(codes):
+        p.append("duplicate queue codes")
+    for a in lc.advice:
+        p += [f"advice {a.code}: unknown status {s!r}" for s in a.statuses if s not in known]
+    if len({a.code for a in lc.advice}) != len(lc.advice):
+        p.append("duplicate advice codes")
+    for cmd in lc.refused_commands:
+        if cmd not in CASE_COMMANDS:
+            p.append(f"refused_commands: unknown command type {cmd!r}")
+        elif cmd in lc.commands:
+            p.append(f"refused_commands: {cmd} is also listed in commands")
     return p

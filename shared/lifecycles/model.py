@@ -106,6 +106,13 @@ class FieldSpec(_Strict):
     min: float | None = None
     max: float | None = None
     values: list[str] = Field(default_factory=list)
+    # Set at case.open when the command leaves the field out: the GBU's own value first, else `default`.
+    default: Any = None
+    default_by_gbu: dict[str, Any] = Field(default_factory=dict)
+
+    def default_for(self, gbu: str) -> Any:
+        """The value a new case of this GBU gets when the field is not given (None: none)."""
+        return self.default_by_gbu.get(gbu, self.default)
 
 
 class Section(_Strict):
@@ -114,6 +121,27 @@ class Section(_Strict):
     code: str = Field(pattern=_CODE)
     label: str
     fields: list[str]
+
+
+class Queue(_Strict):
+    """A queue (pile of available cases) this case type may be sent to; `gbus` empty = every GBU."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    label: str
+    gbus: list[str] = Field(default_factory=list)
+
+    def takes(self, gbu: str) -> bool:
+        """True if a case of this GBU may be in this queue."""
+        return not self.gbus or gbu in self.gbus
+
+
+class Advice(_Strict):
+    """An advisory note (not a refusal) kept on a case while it is in `statuses` and guard `unless` fails."""
+
+    code: str = Field(pattern=_CODE)
+    message: str
+    statuses: list[str] = Field(min_length=1)
+    unless: str = Field(min_length=1)
 
 
 class Lifecycle(_Strict):
@@ -131,6 +159,12 @@ class Lifecycle(_Strict):
     causes: list[str] = Field(default_factory=list)
     fields: list[FieldSpec] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
+    queues: list[Queue] = Field(default_factory=list)
+    advice: list[Advice] = Field(default_factory=list)
+    # Named effects (intake's vocabulary) applied to every new case of this type, e.g. `draft_quote`.
+    on_open: list[str] = Field(default_factory=list)
+    # Command types deliberately not accepted, with the sentence the refusal gives instead of a generic one.
+    refused_commands: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -146,6 +180,10 @@ class Lifecycle(_Strict):
     def a_label_cap(self) -> str:
         """`a_label` at the start of a sentence."""
         return self.a_label[0].upper() + self.a_label[1:]
+
+    def queue(self, code: str) -> Queue | None:
+        """The queue with this code, or None."""
+        return next((q for q in self.queues if q.code == code), None)
 
     def status(self, code: str) -> Status | None:
         """The status with this code, or None."""

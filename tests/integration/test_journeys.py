@@ -21,6 +21,8 @@ async def test_customer_request_approved_resolved_and_completed(wire):  # noqa: 
     opened = await j.ok("case.open", "carl", **opening("customer_request", CR))
     assert [e["type"] for e in opened] == ["case.opened"] and j.status == "open"
     await j.no("case.record_approval", "approval", "transition_not_allowed", step="approval", **APPROVE)
+    sample = await j.no("case.request_sample", "carl", "invalid", product_id="P-9", quantity=2)
+    assert "kept apart from Customer Requests" in sample["reason"]  # seed 000: separate processes
 
     submitted = await j.ok("case.submit", "carl", expect=("case.status_changed",))
     change = next(e["data"] for e in submitted if e["type"] == "case.status_changed")
@@ -73,8 +75,13 @@ async def test_customer_request_by_sales_rep_is_approved_at_once(wire):  # noqa:
 
 async def test_csr_registration_to_inactive(wire):  # noqa: F811
     j = Journey(wire, "csr")
-    await j.ok("case.open", "mary", **opening("csr", CSR))
-    assert j.status == "registration"
+    opened = await j.ok("case.open", "mary", **opening("csr", CSR), expect=("case.opened", "case.advice"))
+    assert j.status == "registration" and [e["type"] for e in opened] == ["case.opened", "case.advice"]
+    advice = opened[1]["data"]  # seed 001: a warning at registration, not a refusal
+    assert (advice["code"], advice["cleared"]) == ("product_required_before_submit", False)
+    assert [a["code"] for a in j.case["advice"]] == ["product_required_before_submit"]
+    again = await j.ok("case.update", "mary", description="Labels in Norwegian", expect=("case.updated", "case.advice"))
+    assert [e["type"] for e in again] == ["case.updated", "case.advice"]
     account = j.case["account"]  # copied from the seeded account directory
     assert account["name"] == "Nordlys Marine AS"
     assert account["sap_codes"] == {"sold_to": "0010001001", "ship_to": "0020001001", "bill_to": "0030001001"}
@@ -82,8 +89,10 @@ async def test_csr_registration_to_inactive(wire):  # noqa: F811
 
     refusal = await j.no("case.submit", "mary", "guard_failed")
     assert "add" in refusal["reason"].lower() and "product" in refusal["reason"].lower()
-    added = await j.ok("case.add_product", "mary", product_id="P-1", name="Luminaire 1")
+    added = await j.ok("case.add_product", "mary", product_id="P-1", name="Luminaire 1",
+                       expect=("case.product_added", "case.advice"))
     assert added[0]["data"]["related_product_count"] == 1
+    assert (added[1]["data"]["code"], added[1]["data"]["cleared"]) == ("product_required_before_submit", True)
     submitted = await j.ok("case.submit", "mary", expect=("case.status_changed",))
     assert submitted[-1]["data"]["approval_step"] == "pre_approval"
     assert j.status == "pending_pre_approval"

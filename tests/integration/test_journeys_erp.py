@@ -34,6 +34,8 @@ async def test_helpdesk_web_form_taken_transferred_and_solved(wire):  # noqa: F8
     queued = await j.ok("case.assign", "agent2", queue="support-l2", expect=("case.assigned", "case.status_changed"))
     assert (assigned(queued)["assignee"], assigned(queued)["queue"]) == (None, "support-l2")
     await j.no("case.assign", "agent2", "invalid", queue="support-l2")
+    wrong = await j.no("case.assign", "agent2", "invalid", queue="purchase")  # another case type's queue
+    assert "queue 'purchase'" in wrong["reason"] and "helpdesk, support-l1, support-l2" in wrong["reason"]
 
     reopened = await j.ok("case.set_status", "agent2", status="open", expect=("case.assigned", "case.status_changed"))
     assert assigned(reopened)["assignee"] == "agent.ann"
@@ -53,21 +55,25 @@ async def test_helpdesk_web_form_taken_transferred_and_solved(wire):  # noqa: F8
 
 async def test_sales_revenue_and_chance_of_success(wire):  # noqa: F811
     j = Journey(wire, "sales")
-    fields = {"expected_revenue": 25000, "chance_of_success": 60}
-    opened = await j.ok("case.open", "mary", **opening("sales", fields, assignee="mary"),
+    fields = {"expected_revenue": 25000, "probability": 60}
+    opened = await j.ok("case.open", "mary", **opening("sales", fields, assignee="mary", queue="sales-marine"),
                         expect=("case.opened", "case.status_changed"))
     assert [e["type"] for e in opened] == ["case.opened", "case.status_changed"]
-    assert j.case["fields"] == fields and j.case["status"] == "open"
+    assert j.case["fields"] == {**fields, "currency": "NOK"}  # the GBU's currency (marine), as data
+    assert j.case["status"] == "open"
 
-    await j.no("case.update", "mary", "invalid", fields={"chance_of_success": 101})
-    await j.no("case.update", "mary", "invalid", fields={"chance_of_success": 50.5})
+    await j.no("case.update", "mary", "invalid", fields={"probability": 101})
+    await j.no("case.update", "mary", "invalid", fields={"probability": 50.5})
     await j.no("case.update", "mary", "invalid", fields={"expected_revenue": -1})
-    updated = await j.ok("case.update", "mary", fields={"chance_of_success": 80, "expected_revenue": 30000.5,
+    await j.no("case.update", "mary", "invalid", fields={"currency": "Kr"})
+    updated = await j.ok("case.update", "mary", fields={"probability": 80, "expected_revenue": 30000.5, "currency": "EUR",
                                                         "expected_close_date": "2027-01-31"}, expect=("case.updated",))
     changes = {c["field"]: (c["before"], c["after"]) for c in updated[0]["data"]["changes"]}
-    assert changes["fields.chance_of_success"] == (60, 80)
+    assert changes["fields.probability"] == (60, 80) and changes["fields.currency"] == ("NOK", "EUR")
     assert changes["fields.expected_revenue"] == (25000, 30000.5)
-    await j.no("case.update", "customer", "forbidden", fields={"chance_of_success": 100})
+    await j.no("case.update", "customer", "forbidden", fields={"probability": 100})
+    other_gbu = await j.no("case.assign", "mary", "invalid", queue="sales-lighting")
+    assert "only takes GBU lighting" in other_gbu["reason"]
 
     given = await j.ok("case.assign", "mary", assignee="rep.sam", expect=("case.assigned",))
     assert assigned(given)["assignee"] == "rep.sam"

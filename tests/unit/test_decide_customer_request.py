@@ -99,17 +99,15 @@ def test_approval_only_from_approval_service_and_when_pending():
     j.no("case.submit", "carl", "transition_not_allowed")
 
 
-def test_sample_request_is_refused_as_case_but_recorded_on_case():
+def test_sample_request_is_neither_a_case_nor_recorded_on_a_customer_request():
     j = opened("customer_request", "carl", fields=CR)
     r = Journey("S-1").no(
         "case.open", "carl", "invalid", case_type="customer_request", gbu="g", account_id="ACC-1001", subject="Samples",
         fields=CR, is_sample_request=True,
     )
     assert "case.request_sample" in r.reason
-    j.ok("case.request_sample", "carl", product_id="P-77", quantity=3, needed_by="2025-04-01")
-    assert j.types() == ["case.sample_requested"]
-    assert [s.product_id for s in j.case.sample_requests] == ["P-77"]
-    assert j.case.sample_requests[0].requested_by == "carl"
+    r = j.no("case.request_sample", "carl", "invalid", product_id="P-77", quantity=3, needed_by="2025-04-01")
+    assert "kept apart from Customer Requests" in r.reason and j.case.sample_requests == []
 
 
 def test_recalled_request_is_open_again():

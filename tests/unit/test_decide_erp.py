@@ -7,12 +7,14 @@ import pytest
 from tests.unit.test_decide_support import Journey, opened
 
 STAFF = {"helpdesk": ("agent", "agent2"), "sales": ("mary", "rep2"), "purchase": ("buyer", {"id": "buyer.bo", "roles": ["purchaser"]})}
+QUEUES = {"helpdesk": ("support-l1", "support-l2"), "sales": ("sales", "sales-marine"), "purchase": ("purchase", "purchasing-eu")}
 
 
 @pytest.mark.parametrize("case_type", ["helpdesk", "sales", "purchase"])
 def test_available_taken_transferred_closed(case_type):
     me, other = STAFF[case_type]
-    j = opened(case_type, me, queue="support-l1")
+    first, second = QUEUES[case_type]
+    j = opened(case_type, me, queue=first)
     assert j.status == "available" and j.case.assignee is None
     j.ok("case.assign", me)  # take it
     me_id = j.case.assignee
@@ -23,9 +25,9 @@ def test_available_taken_transferred_closed(case_type):
     assert (j.status, j.case.assignee) == ("open", other_id) and j.status_changes() == []
     assert j.case.history[-1].comment == "on holiday"  # why, kept in the case history
     assert j.events[-1][1].comment == "on holiday"
-    j.ok("case.assign", other, queue="support-l2")  # send to another service
-    assert (j.status, j.case.assignee, j.case.queue) == ("available", None, "support-l2")
-    j.no("case.assign", other, "invalid", queue="support-l2")
+    j.ok("case.assign", other, queue=second)  # send to another service
+    assert (j.status, j.case.assignee, j.case.queue) == ("available", None, second)
+    j.no("case.assign", other, "invalid", queue=second)
     j.ok("case.set_status", other, status="open")  # the ERP 'Open' button
     assert j.case.assignee == (other["id"] if isinstance(other, dict) else other_id)
     assert "case.assigned" in j.types()
@@ -53,17 +55,18 @@ def test_web_form_creates_available_helpdesk_case():
 
 
 def test_sales_case_revenue_and_chance():
-    j = opened("sales", "mary", fields={"expected_revenue": 25000, "chance_of_success": 60})
-    j.no("case.update", "mary", "invalid", fields={"chance_of_success": 101})
-    j.no("case.update", "mary", "invalid", fields={"chance_of_success": 50.5})
+    j = opened("sales", "mary", fields={"expected_revenue": 25000, "probability": 60})
+    j.no("case.update", "mary", "invalid", fields={"probability": 101})
+    j.no("case.update", "mary", "invalid", fields={"probability": 50.5})
     j.no("case.update", "mary", "invalid", fields={"expected_revenue": -1})
     j.no("case.update", "mary", "invalid", fields={"colour": "red"})
-    j.ok("case.update", "mary", fields={"chance_of_success": 80, "expected_close_date": "2025-06-30"})
-    assert j.case.fields == {"expected_revenue": 25000, "chance_of_success": 80, "expected_close_date": "2025-06-30"}
+    j.ok("case.update", "mary", fields={"probability": 80, "expected_close_date": "2025-06-30"})
+    assert j.case.fields == {"expected_revenue": 25000, "currency": "NOK", "probability": 80,
+                             "expected_close_date": "2025-06-30"}
     changes = {c.field: (c.before, c.after) for c in j.events[0][1].changes}
-    assert changes["fields.chance_of_success"] == (60, 80)
+    assert changes["fields.probability"] == (60, 80)
     Journey("S-2").no("case.open", "mary", "invalid", case_type="sales", gbu="g", account_id="ACC-1001", subject="s",
-                      fields={"chance_of_success": -5})
+                      fields={"probability": -5})
 
 
 def test_purchase_case_is_not_for_customers():

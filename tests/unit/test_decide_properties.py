@@ -30,7 +30,7 @@ actors = st.one_of(
     st.sampled_from([{"id": "system:approval", "roles": ["system:approval"]}, {"id": "system:routing", "roles": ["system:routing"]},
                      {"id": "system:portal-sync", "roles": ["system:portal-sync"]}, {"id": "system:webform", "roles": ["system:webform"]}]),
 )
-fields = st.dictionaries(st.sampled_from(["request_type", "requirement_category", "chance_of_success",
+fields = st.dictionaries(st.sampled_from(["request_type", "requirement_category", "probability",
                                           "expected_revenue", "channel", "order_reference", "colour"]),
                          FIELD_VALUES, max_size=3)
 maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731
@@ -41,7 +41,7 @@ PAYLOADS = {
         "case_type": st.sampled_from(sorted(LCS) + ["warranty"]), "gbu": st.just("marine"),
         "account_id": st.sampled_from(sorted(ACCOUNTS) + ["ACC-NEW"]), "subject": st.just("s"),
     }, optional={"fields": fields, "cause": maybe(st.sampled_from(["technical", "logistics", "weather"])),
-                 "assignee": maybe(st.just("tom")), "queue": maybe(st.just("l1")), "is_sample_request": st.sampled_from([False] * 9 + [True])}),
+                 "assignee": maybe(st.just("tom")), "queue": maybe(st.sampled_from(["l1", "helpdesk", "sales-lighting"])), "is_sample_request": st.sampled_from([False] * 9 + [True])}),
     "case.update": st.fixed_dictionaries({}, optional={"subject": st.just("t"), "fields": fields,
                                                        "cause": maybe(st.sampled_from(["commercial", "x"]))}),
     "case.add_product": st.fixed_dictionaries({"product_id": ids}),
@@ -54,7 +54,7 @@ PAYLOADS = {
     "case.record_assessment": st.fixed_dictionaries({"feasibility_conclusion": st.sampled_from(["ok", ""])}),
     "case.resolve": st.fixed_dictionaries({}, optional={"resolution": st.just("done"), "resolution_date": st.just("2025-02-02")}),
     "case.add_customer_message": st.fixed_dictionaries({"message": st.just("hi")}),
-    "case.assign": st.fixed_dictionaries({}, optional={"assignee": maybe(st.just("ann")), "queue": maybe(st.just("l2"))}),
+    "case.assign": st.fixed_dictionaries({}, optional={"assignee": maybe(st.just("ann")), "queue": maybe(st.sampled_from(["l2", "support-l2", "purchase"]))}),
     "case.close": st.fixed_dictionaries({}, optional={"reason": st.sampled_from(REASONS), "duplicate_of": st.just("C-0")}),
     "case.request_sample": st.fixed_dictionaries({"product_id": ids, "quantity": st.integers(-1, 3)}),
     "case.record_satisfaction": st.fixed_dictionaries({"score": st.integers(0, 6)}),

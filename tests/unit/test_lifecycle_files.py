@@ -98,6 +98,14 @@ def _write(tmp_path: Path, name: str, mutate) -> Path:
         (lambda r: r["statuses"][0].update(colour="red"), "colour"),
         (lambda r: r["commands"]["case.open"].update(roles=["@ghosts"]), "ghosts"),
         (lambda r: r["sections"][0]["fields"].append("fields.nope"), "fields.nope"),
+        (lambda r: r["queues"].append(dict(r["queues"][0])), "duplicate queue codes"),
+        (lambda r: r.update(advice=[{"code": "a", "message": "m", "statuses": ["limbo"], "unless": "has_cause"}]), "limbo"),
+        (lambda r: r.update(advice=[{"code": "a", "message": "m", "statuses": ["new"], "unless": "is_sunny"}]), "is_sunny"),
+        (lambda r: r.update(on_open=["summon_quote"]), "summon_quote"),
+        (lambda r: r.update(refused_commands={"case.update": "no"}), "also listed in commands"),
+        (lambda r: r.update(refused_commands={"case.fly": "no"}), "case.fly"),
+        (lambda r: r["fields"].append({"name": "tint", "label": "T", "type": "enum", "values": ["a"], "default": "b"}),
+         "default 'b'"),
     ],
 )
 def test_invalid_file_raises_naming_the_file(tmp_path, mutate, needle):

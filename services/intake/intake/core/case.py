@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from intake.core.case_parts import (
     AccountDetails,
     AccountLink,
+    AdviceNote,
     ApprovalEntry,
     HistoryEntry,
     Note,
@@ -64,6 +65,7 @@ class Case(BaseModel):
     shipping_sites: list[ShippingSite] = Field(default_factory=list)
     team: list[TeamMember] = Field(default_factory=list)
     sample_requests: list[SampleRequest] = Field(default_factory=list)
+    advice: list[AdviceNote] = Field(default_factory=list)
     quote: Quote | None = None
     order: Order | None = None
     history: list[HistoryEntry] = Field(default_factory=list)

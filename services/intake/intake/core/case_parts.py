@@ -78,6 +78,14 @@ class SampleRequest(_Part):
     note: str | None = None
 
 
+class AdviceNote(_Part):
+    """An advisory note the lifecycle keeps on the case while it applies (e.g. add a product before submit)."""
+
+    code: str
+    message: str
+    at: datetime
+
+
 class Satisfaction(_Part):
     """Customer satisfaction feedback."""
 

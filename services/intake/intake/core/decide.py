@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from intake.core import handlers_edit as edit
 from intake.core import handlers_flow as flow
 from intake.core.account import Account
+from intake.core.advice import refresh_advice
 from intake.core.case import Case
 from intake.core.context import Ctx, build_events
 from intake.core.history import record
@@ -58,7 +59,7 @@ def _existing(case: Case, command: CloudEvent, data, now: datetime) -> Ctx | Ref
         return refuse("invalid", f"No lifecycle for case type '{case.case_type}'.")
     rule = lc.commands.get(command.type)
     if rule is None:
-        return refuse("invalid", f"{command.type} does not apply to {lc.a_label}.")
+        return refuse("invalid", lc.refused_commands.get(command.type) or f"{command.type} does not apply to {lc.a_label}.")
     status = lc.status(case.status)
     if status is None:
         return refuse("invalid", f"The case is in status '{case.status}', unknown to the {lc.label} lifecycle.")
@@ -109,6 +110,7 @@ def decide(case: Case | None, command: CloudEvent, *, now: datetime, account: Ac
         return steps
     for step in steps:
         ctx.emit_step(step)
+    refresh_advice(ctx)
     new = ctx.case
     record(ctx.before, new, actor_id=ctx.actor.id, command_id=command.id, command_type=command.type, at=now,
            comment=getattr(data, "comment", None))

@@ -54,6 +54,16 @@ def merge_fields(lc: Lifecycle, current: dict[str, Any], given: dict[str, Any], 
     return out, problems
 
 
+def with_defaults(lc: Lifecycle, gbu: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A new case's fields with the lifecycle's defaults (the GBU's first) for those not given."""
+    out = dict(fields)
+    for spec in lc.fields:
+        value = spec.default_for(gbu)
+        if value is not None and out.get(spec.name) is None:
+            out[spec.name] = value
+    return out
+
+
 def check_cause(lc: Lifecycle, cause: str | None) -> str | None:
     """A problem with the cause, or None."""
     if cause is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from intake.core.case_parts import ApprovalEntry, Order, Quote
+from intake.core.case_parts import ApprovalEntry, Order
 from intake.core.context import Ctx
 from intake.core.guards import GUARDS
+from intake.core.on_open import new_draft_quote
+from intake.core.queues import queue_problem
 from intake.core.results import Refused, refuse
 from intake.core.transitions import move_manually
 
@@ -77,6 +79,9 @@ def record_approval(ctx: Ctx) -> Refused | None:
 def assign(ctx: Ctx) -> Refused | None:
     """`case.assign`: take it (nothing given), give it to a person, or send it to a queue (nobody responsible)."""
     d, c = ctx.data, ctx.case
+    problem = queue_problem(ctx.lc, c.gbu, d.queue)
+    if problem:
+        return refuse("invalid", problem)
     previous = (c.assignee, c.queue)
     if d.assignee is None and d.queue is None:
         c.assignee = ctx.actor.id
@@ -91,13 +96,14 @@ def assign(ctx: Ctx) -> Refused | None:
 
 
 def request_quote(ctx: Ctx) -> Refused | None:
-    """`case.request_quote`: a new draft quote (next revision if one was already sent)."""
+    """`case.request_quote`: a new draft quote (next revision after a sent one); while a draft exists, adds to it."""
     q = ctx.case.quote
     if q is not None and q.status == "draft":
-        return refuse("transition_not_allowed", "A quote is already being prepared (draft) for this case.")
-    ctx.case.quote = Quote(status="draft", revision=q.revision + 1 if q else 1, requested_at=ctx.now,
-                           requested_by=ctx.actor.id, note=ctx.data.note)
-    ctx.emit("case.quote_requested", quote_status="draft", revision=ctx.case.quote.revision)
+        # The quotation's own opening made the draft (seed 003); the request says what to put in it.
+        q.note = ctx.data.note if ctx.data.note is not None else q.note
+        ctx.emit("case.quote_requested", quote_status="draft", revision=q.revision)
+        return None
+    new_draft_quote(ctx, q.revision + 1 if q else 1, ctx.data.note)
     return None
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from intake.core.case import Case
 from intake.core.guards import EFFECTS, GUARDS
 from intake.core.loader import load_trigger_rules
+from intake.core.on_open import OPEN_EFFECTS
 from intake.core.trigger_rules import KNOWN_TRIGGERS
 from shared.lifecycles import Lifecycle, LifecycleError
 from shared.lifecycles import load_lifecycle_file as _load_file
@@ -27,6 +28,8 @@ def check_vocabulary(lc: Lifecycle) -> list[str]:
     for sec in lc.sections:
         p += [f"section {sec.code}: unknown field {r!r}" for r in sec.fields
               if not r.startswith("fields.") and r not in Case.model_fields]
+    p += [f"on_open: unknown effect {e!r} (known: {sorted(OPEN_EFFECTS)})" for e in lc.on_open if e not in OPEN_EFFECTS]
+    p += [f"advice {a.code}: unknown guard {a.unless!r}" for a in lc.advice if a.unless not in GUARDS]
     return p
 
 

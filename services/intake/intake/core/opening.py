@@ -7,7 +7,9 @@ from datetime import datetime
 from intake.core.account import Account
 from intake.core.case import Case
 from intake.core.context import Ctx
-from intake.core.fields import check_cause, merge_fields
+from intake.core.fields import check_cause, merge_fields, with_defaults
+from intake.core.on_open import OPEN_EFFECTS
+from intake.core.queues import queue_problem
 from intake.core.results import Refused, refuse
 from intake.core.transitions import allowed
 from shared.contract.commands import CaseOpen
@@ -32,19 +34,21 @@ def open_case(
     if account is not None and account.account_id != data.account_id:
         return refuse("invalid", f"The account passed ({account.account_id}) is not the case's account ({data.account_id}).")
     fields, problems = merge_fields(lc, {}, data.fields, creating=True)
-    problems += [p for p in [check_cause(lc, data.cause)] if p]
+    problems += [p for p in [check_cause(lc, data.cause), queue_problem(lc, data.gbu, data.queue)] if p]
     if problems:
         return refuse("invalid", f"The {lc.label} cannot be opened: {'; '.join(problems)}.")
     case = Case(
         id=case_id, case_type=lc.case_type, gbu=data.gbu, account_id=data.account_id,
         account=account.details() if account else None, subject=data.subject, description=data.description,
-        contact=data.contact, cause=data.cause, fields=fields, status=lc.initial_status, version=1,
+        contact=data.contact, cause=data.cause, fields=with_defaults(lc, data.gbu, fields), status=lc.initial_status, version=1,
         created_at=now, updated_at=now, created_by=data.actor, assignee=data.assignee, queue=data.queue,
     )
     ctx = Ctx(lc=lc, before=None, case=case, data=data, actor=data.actor, command_id=command_id,
               command_type="case.open", now=now)
     opened: dict = {}
     ctx.events.append(("case.opened", opened))
+    for effect in lc.on_open:
+        OPEN_EFFECTS[effect](ctx)
     # The snapshot is taken once the case is final (after triggers, history and version).
     ctx.post.append(lambda: opened.update(case=ctx.case.model_dump(mode="json")))
     return ctx
