@@ -108,10 +108,10 @@ def by_module(c: dict, module: str) -> str:
 
 
 def mail_and_links_problems(c: dict) -> list[str]:
-    """Notifier sends to the mail catcher and links to portal-sync; approval has a link secret."""
+    """Notifier sends to the mail catcher and links cases to the staff web pages; approval has a link secret."""
     problems: list[str] = []
     services = c["services"]
-    notifier, portal = env_of(services[by_module(c, "notifier")]), env_of(services[by_module(c, "portal_sync")])
+    notifier, web = env_of(services[by_module(c, "notifier")]), env_of(services[by_module(c, "web")])
     catcher = services.get(notifier.get("SMTP_HOST", ""))
     if not catcher or not MAIL_CATCHER_IMAGE.fullmatch(catcher.get("image", "")):
         problems.append(f"notifier SMTP_HOST {notifier.get('SMTP_HOST')!r} is not the mail catcher (axllent/mailpit)")
@@ -123,8 +123,8 @@ def mail_and_links_problems(c: dict) -> list[str]:
             problems.append("the mail catcher's web UI (8025) is not published")
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", notifier.get("SMTP_FROM", "")):
         problems.append(f"notifier SMTP_FROM {notifier.get('SMTP_FROM')!r} is not an address")
-    if notifier.get("CASE_LINK_BASE") != portal.get("PUBLIC_BASE_URL"):
-        problems.append(f"notifier CASE_LINK_BASE {notifier.get('CASE_LINK_BASE')!r} is not portal-sync's address")
+    if notifier.get("CASE_LINK_BASE") != web.get("PUBLIC_BASE_URL"):
+        problems.append(f"notifier CASE_LINK_BASE {notifier.get('CASE_LINK_BASE')!r} is not web's address")
     approval = env_of(services[by_module(c, "approval")])
     if notifier.get("APPROVAL_PUBLIC_URL") != approval.get("PUBLIC_BASE_URL"):
         problems.append(f"notifier APPROVAL_PUBLIC_URL {notifier.get('APPROVAL_PUBLIC_URL')!r} is not approval's address")
@@ -147,7 +147,7 @@ def test_compose_service_rule_holds(compose, rule):
 
 def test_every_service_package_is_a_compose_service(compose):
     assert set(app_services(compose).values()) == set(service_packages()) == {
-        "intake", "approval", "routing", "portal_sync", "notifier"}
+        "intake", "approval", "routing", "portal_sync", "notifier", "web"}
 
 
 MUTATIONS = {

@@ -46,8 +46,8 @@ def test_kustomization_rule_catches_unlisted_file(tmp_path):
 
 # Secrets the operator creates before the first apply (deploy/README.md); their values are never in the repository.
 # Kafka: one Secret per principal (kafka-admin for the Jobs, kafka-<service> for each Deployment).
-KAFKA_PRINCIPALS = ("admin", "intake", "approval", "routing", "portal-sync", "notifier")
-OPERATOR_SECRETS = {("approval-link-secret", "LINK_SECRET")} | {
+KAFKA_PRINCIPALS = ("admin", "intake", "approval", "routing", "portal-sync", "notifier", "web")
+OPERATOR_SECRETS = {("approval-link-secret", "LINK_SECRET"), ("web-form-secret", "secret")} | {
     (f"kafka-{principal}", key) for principal in KAFKA_PRINCIPALS for key in ("username", "password")}
 
 

@@ -84,13 +84,13 @@ def shared_env_problems(compose: dict, m: dict) -> list[str]:
 
 
 def links_problems(_compose: dict, m: dict) -> list[str]:
-    """Each service its own public address; notifier's case links = portal-sync's; approval's key from a Secret."""
+    """Each service its own public address; notifier's case links = web's; approval's key from a Secret."""
     problems: list[str] = []
     sources = {name: env_source(container(m, name), "PUBLIC_BASE_URL") for name in m["Deployment"]}
     if len(set(sources.values())) != len(sources):
         problems.append(f"two services share a PUBLIC_BASE_URL source: {sources}")
-    if env_source(container(m, "notifier"), "CASE_LINK_BASE") != sources.get("portal-sync"):
-        problems.append("notifier CASE_LINK_BASE is not portal-sync's PUBLIC_BASE_URL")
+    if env_source(container(m, "notifier"), "CASE_LINK_BASE") != sources.get("web"):
+        problems.append("notifier CASE_LINK_BASE is not web's PUBLIC_BASE_URL")
     secret = env_source(container(m, "approval"), "LINK_SECRET")
     if not secret or secret[0] != "secret":
         problems.append(f"approval LINK_SECRET must come from a Secret, comes from {secret}")

@@ -1,0 +1,5 @@
+"""`python -m web`."""
+
+from web.inject import main
+
+main()

@@ -1,0 +1,1 @@
+"""Inbound adapters: the pages (FastAPI routes), the session cookie, the rendering."""
