@@ -107,10 +107,13 @@ class CalendarBook(BaseModel):
             raise ValueError(f"GBUs name unknown calendar(s) {unknown}")
         return self
 
+    def name_for(self, gbu: str) -> str:
+        """The name of the GBU's calendar, else the `default` GBU's, else the first calendar's."""
+        return self.gbus.get(gbu) or self.gbus.get("default") or next(iter(self.calendars))
+
     def calendar_for(self, gbu: str) -> Calendar:
         """The GBU's calendar, else the `default` GBU's, else the first calendar."""
-        name = self.gbus.get(gbu) or self.gbus.get("default")
-        return self.calendars[name] if name else next(iter(self.calendars.values()))
+        return self.calendars[self.name_for(gbu)]
 
 
 def load_calendars(path: Path | str | None = None) -> CalendarBook:

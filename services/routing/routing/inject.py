@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -12,10 +14,15 @@ from routing.adapters.outbound.cached import Caches
 from routing.adapters.outbound.mongo_store import MongoRoutingStore
 from routing.core.rules import load_rule_file
 from routing.ports.store import RoutingStore
+from routing.core.timeframes import load_time_frames
 from routing.service import RoutingService
+from routing.timers import CaseTimers
 from routing.settings import RoutingSettings
 from shared.contract import catalog
+from shared.calendars import load_calendars
 from shared.contract.catalog import CommandRejectedEnvelope
+from shared.contract.envelope import now_utc
+from shared.contract.timeframes import TimeframeEnvelope
 from shared.directory import Directory
 from shared.auth import Auth
 from shared.auth.principal import Principals
@@ -34,7 +41,8 @@ PRINCIPAL = "routing"  # its Kafka principal: the ingress topics it writes, the 
 
 
 def register(broker: KafkaBroker, settings: Settings, store: RoutingStore, people: FollowedDirectory | None = None,
-             marks: PublishedMarks | None = None) -> tuple[RoutingService, RoutingCommands, Caches]:
+             marks: PublishedMarks | None = None,
+             clock: Callable[[], datetime] = now_utc) -> tuple[RoutingService, RoutingCommands, Caches]:
     """Subscribe routing to case.events and routing.commands, declare what it publishes."""
     settings = RoutingSettings.of(settings)
     # What routing writes goes to its own ingress topics (`case.commands.routing`): ACLs allow it nothing else.
@@ -42,7 +50,12 @@ def register(broker: KafkaBroker, settings: Settings, store: RoutingStore, peopl
     topics, directory, lcs = settings.topics.sent_by(PRINCIPAL), people.directory, load_lifecycles()
     caches = Caches(store, directory, lcs)
     publisher = Publisher(broker, settings.limits.record_bytes)
-    service = RoutingService(store, publisher, topics, caches, directory, lcs, marks, people=people.following)
+    # Invalid time-frames or calendars stop the start: loud, not silent.
+    frames = load_time_frames(directory, set(lcs), settings.time_frames_file)
+    timers = CaseTimers(store, frames, load_calendars(settings.calendars_file), directory, topics.routing_events,
+                        clock, settings.routing_timer_seconds)
+    service = RoutingService(store, publisher, topics, caches, directory, lcs, marks, people=people.following,
+                             clock=clock, timers=timers)
     commands = RoutingCommands(store, publisher, topics, caches, directory, lcs, marks)
     subscribe(broker, topics.case_events, settings.group_id, many=service.handle_many,
               limits=settings.limits, schema=catalog.EventEnvelope,
@@ -56,6 +69,9 @@ def register(broker: KafkaBroker, settings: Settings, store: RoutingStore, peopl
                      description="case.assign and case.add_team_member sent to intake as system:routing.")
     broker.publisher(topics.case_rejections, schema=CommandRejectedEnvelope, title=topics.case_rejections,
                      description="One record per refused routing command.")
+    broker.publisher(topics.routing_events, schema=TimeframeEnvelope, title=topics.routing_events,
+                     description="timeframe.reminded / timeframe.escalated: an open case passed its due time "
+                                 "(shared/contract/timeframes.py), keyed by case id.")
     for topic in (topics.case_events, *ingress):
         broker.publisher(Topics.dlq(topic), title=Topics.dlq(topic), description="Unreadable records, as received.")
     return service, commands, caches
@@ -75,7 +91,7 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store, people = MongoRoutingStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
     directory, marks = people.directory, PublishedMarks()
-    _, _, caches = register(broker, settings, store, people, marks)
+    service, _, caches = register(broker, settings, store, people, marks)
     relay = OutboxRelay([store.case_outbox, store.command_outbox_store, store.refusals.outbox],
                         Publisher(broker, settings.limits.record_bytes), settings.outbox_sweep_seconds,
                         published=marks.published)
@@ -83,7 +99,8 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     async def prepare() -> None:
         # Normally made by create_topics; a stack from before routing had its topics gets them here.
         ingress = settings.topics.ingress("routing_commands")
-        await ensure_settings_topics(settings, [TopicSpec(name, COLD_PARTITIONS) for topic in ingress
+        await ensure_settings_topics(settings, [TopicSpec(name, COLD_PARTITIONS) for topic in
+                                                (*ingress, settings.topics.routing_events)
                                                 for name in (topic, Topics.dlq(topic))])
         await store.ensure_indexes()
         await people.refresh()  # the people upserted before a restart
@@ -93,7 +110,7 @@ def build(settings: RoutingSettings, broker: KafkaBroker | None = None) -> Any:
     routes = read_routes(store, caches.rules, directory, Auth.from_settings(settings, Principals(people)))
     # Stopped in reverse after the consumers drained: marks written before the relay's last sweep.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
-                      on_startup=[prepare], background=[relay, marks, people.loop, caches.loop],
+                      on_startup=[prepare], background=[relay, marks, people.loop, caches.loop, service.timers.loop],
                       after_shutdown=[client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 

@@ -15,6 +15,7 @@ from routing.core.resolve import Decision, reroute_trigger, resolve
 from routing.core.rules import RuleSet
 from routing.core.view import CAUSE_SET, CaseView, already_applied, apply_event, parse_case_event
 from routing.ports.store import RoutingStore
+from routing.timers import CaseTimers
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.contract.events import AccountUpserted
 from shared.directory import Directory
@@ -34,10 +35,14 @@ class RoutingService:
 
     def __init__(self, store: RoutingStore, publisher: Publisher, topics: Topics, caches: Caches,
                  directory: Directory, lcs: dict[str, Lifecycle], marks: PublishedMarks,
-                 people: Callable[[Handler], Handler] | None = None, clock: Callable[[], datetime] = now_utc) -> None:
+                 people: Callable[[Handler], Handler] | None = None, clock: Callable[[], datetime] = now_utc,
+                 timers: CaseTimers | None = None) -> None:
         self._store, self._publisher, self._topics, self._caches = store, publisher, topics, caches
         self._directory, self._lcs, self._marks, self._clock = directory, lcs, marks, clock
         self._person = (people or (lambda handle: handle))(self._unexpected)  # person.upserted: the directory's
+        self.timers = timers  # each open case's time-frame timer, kept in its view
+        if timers is not None:
+            timers.bind(lambda: self._uow)
 
     @cached_property
     def _uow(self) -> UnitOfWork[CaseView]:
@@ -71,6 +76,8 @@ class RoutingService:
             rules = await self._caches.rules.get()
             done = await self._uow.run([m for _, m in cases], lambda view, m: self._decide(view, m, rules))
             outcomes.update(zip((i for i, _ in cases), done, strict=True))
+            if self.timers is not None:
+                self.timers.written()
         return [outcomes[i] for i in range(len(messages))]
 
     async def _unexpected(self, event: CloudEvent) -> str:
@@ -83,6 +90,8 @@ class RoutingService:
         if already_applied(view, event.id, data.version):
             return Step("duplicate")
         new_view, trigger = apply_event(view, data, event.id, event.time, self._lcs)
+        if self.timers is not None:
+            new_view = self.timers.timed(new_view)
         decision = self._route(new_view, trigger, rules) if trigger else None
         entries = self._entries(new_view, event, decision)
         note = self._record(decision, event, entries) if decision else None

@@ -8,11 +8,15 @@ from shared.settings import Settings
 
 
 class RoutingSettings(Settings):
-    """Settings of the routing service (env: TOPIC_ROUTING_COMMANDS, ROUTING_RULES_FILE)."""
+    """Settings of the routing service (env: TOPIC_ROUTING_COMMANDS, ROUTING_RULES_FILE, TIME_FRAMES_FILE, ...)."""
 
     service_name: str = "routing"
     topic_routing_commands: str = Field("routing.commands", description="Routing's own commands: rules.upsert, routing.handover.")
     routing_rules_file: str | None = Field(None, description="Rule set file loaded at start (default: the one shipped).")
+    time_frames_file: str | None = Field(None, description="Case time-frames (default: routing/data/time_frames.yaml).")
+    calendars_file: str | None = Field(None, description="Business calendars (default: shared/data/calendars.yaml).")
+    routing_timer_seconds: float = Field(60.0, description="Longest sleep of the time-frame timers: they wake when "
+                                         "the next one is due; this bounds it, for timers another replica wrote.")
 
     @property
     def routing_commands_topic(self) -> str:

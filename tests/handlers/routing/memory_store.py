@@ -96,6 +96,13 @@ class MemoryRoutingStore:
     async def in_queue(self, queue):
         return [v for v in self._views() if v.is_open and v.queue == queue]
 
+    async def due_views(self, now, limit):
+        due = sorted((v.next_due, v.case_id) for v in self._views() if v.next_due is not None and v.next_due <= now)
+        return [(case_id, at) for at, case_id in due[:limit]]
+
+    async def next_due(self):
+        return min((v.next_due for v in self._views() if v.next_due is not None), default=None)
+
     async def decisions(self, case_id):
         doc = self.views.docs.get(case_id)
         return None if doc is None else doc["notes"]

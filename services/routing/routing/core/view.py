@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from shared.contract.events import (
     EVENT_TYPES,
@@ -16,10 +16,12 @@ from shared.contract.events import (
     CaseUpdated,
     TeamMemberAdded,
 )
+from routing.core.timeframes import Timer
 from shared.lifecycles import Lifecycle
 
 OPENED = "opened"
 CAUSE_SET = "cause_set"  # a cause given after opening: a triaged case may now be routed
+DUE_DATE_FIELDS = ("due_date", "fields.due_date")  # where a case keeps its own due date
 
 
 class CaseView(BaseModel):
@@ -43,12 +45,29 @@ class CaseView(BaseModel):
     seen: list[str] = Field(default_factory=list, description="Ids of the events applied at `version`.")
     opened_at: datetime | None = None
     updated_at: datetime | None = None
+    due_date: date | None = Field(None, description="The case's own due date (`fields.due_date`), if any.")
+    timer: Timer | None = Field(None, description="The time-frame timer of an open case (routing/core/timeframes.py).")
+    next_due: datetime | None = Field(None, description="When the timer fires next (indexed; None: nothing to fire).")
+
+    @field_serializer("due_date")
+    def _iso_date(self, value: date | None) -> str | None:
+        return value.isoformat() if value else None  # BSON has no date-only type: stored as YYYY-MM-DD
 
     def summary(self) -> dict[str, Any]:
         """The JSON the read-model endpoints return for the case."""
         return self.model_dump(mode="json", include={
             "case_id", "case_type", "gbu", "account_id", "subject", "status", "assignee", "queue", "cause",
             "opened_at", "updated_at"})
+
+
+def as_date(value: Any) -> date | None:
+    """A due date as intake keeps it (ISO date, or the date part of a timestamp); anything else counts as none."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None  # not a date routing can time: the case keeps its time-frame rather than stop the consumer
 
 
 def already_applied(view: CaseView | None, event_id: str, version: int) -> bool:
@@ -74,6 +93,7 @@ def from_snapshot(case: dict[str, Any], lcs: dict[str, Lifecycle]) -> CaseView:
         cause=case.get("cause"), product_line=fields.get("product_line"), status=case["status"],
         is_open=_is_open(lcs, case["case_type"], case["status"]), assignee=case.get("assignee"), queue=case.get("queue"),
         team=[(m["person_id"], m["role"]) for m in case.get("team") or []], opened_at=case.get("created_at"),
+        due_date=as_date(case.get("due_date") or fields.get("due_date")),
     )
 
 
@@ -105,6 +125,8 @@ def apply_event(view: CaseView | None, data: CaseEvent, event_id: str, at: datet
                 trigger = CAUSE_SET if view.cause else None
             elif change.field == "fields.product_line":
                 view.product_line = change.after
+            elif change.field in DUE_DATE_FIELDS:
+                view.due_date = as_date(change.after)
     elif isinstance(data, TeamMemberAdded):
         view.team.append((data.person_id, data.role))
     view.status = data.status

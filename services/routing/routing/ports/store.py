@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from routing.core.commands import RulesDoc
@@ -39,6 +40,12 @@ class RoutingStore(Protocol):
 
     async def in_queue(self, queue: str) -> list[CaseView]:
         """Open cases in one queue, oldest first."""
+
+    async def due_views(self, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """(case id, next_due) of the cases whose time-frame timer is due at `now`, earliest first."""
+
+    async def next_due(self) -> datetime | None:
+        """The earliest time-frame timer of any case (None: no timer left)."""
 
     async def decisions(self, case_id: str) -> list[dict[str, Any]] | None:
         """Routing decisions of a case (None: unknown case)."""

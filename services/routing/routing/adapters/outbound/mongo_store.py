@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
@@ -30,6 +31,7 @@ class MongoRoutingStore:
         """Indexes of the read-model queries and of the outbox sweeps."""
         await self._cases.create_index([("assignee", ASCENDING), ("is_open", ASCENDING)])
         await self._cases.create_index([("queue", ASCENDING), ("is_open", ASCENDING)])
+        await self._cases.create_index([("next_due", ASCENDING)])  # the timers' earliest-first scan
         for outbox in (self.case_outbox, self.command_outbox_store, self.refusals.outbox):
             await outbox.ensure_indexes()
 
@@ -59,6 +61,14 @@ class MongoRoutingStore:
 
     async def in_queue(self, queue: str) -> list[CaseView]:
         return await self._find({"queue": queue, "is_open": True})
+
+    async def due_views(self, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+        cursor = self._cases.find({"next_due": {"$ne": None, "$lte": now}}, {"next_due": 1}).sort("next_due", ASCENDING)
+        return [(d["_id"], d["next_due"]) async for d in cursor.limit(limit)]
+
+    async def next_due(self) -> datetime | None:
+        doc = await self._cases.find_one({"next_due": {"$ne": None}}, {"next_due": 1}, sort=[("next_due", ASCENDING)])
+        return doc["next_due"] if doc else None
 
     async def decisions(self, case_id: str) -> list[dict[str, Any]] | None:
         doc = await self._cases.find_one({"_id": case_id}, {"decisions": 1})
