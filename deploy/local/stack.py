@@ -27,7 +27,8 @@ from supervisor import Supervised
 
 # Services in start order: (label, python module). A module not built yet is skipped.
 SERVICES = [("intake", "intake"), ("approval", "approval"), ("routing", "routing"),
-            ("portal-sync", "portal_sync"), ("notifier", "notifier")]
+            ("portal-sync", "portal_sync"), ("notifier", "notifier"), ("web", "web")]
+STORELESS = {"web"}  # the staff pages keep nothing: they read intake's and approval's APIs
 STATE = ROOT / ".local"
 HEALTH_PATH = "/readyz"
 
@@ -103,7 +104,7 @@ class LocalStack:
 
     def _start_servers(self) -> None:
         kafka_url = self._start_kafka()
-        labels = [label for label, module in SERVICES if _runnable(module)]
+        labels = [label for label, module in SERVICES if _runnable(module) and label not in STORELESS]
         if mongo_url := os.environ.get("MONGODB_URL"):  # an existing server: every service uses it
             self.store_urls = {label: mongo_url for label in labels}
         else:
@@ -154,10 +155,9 @@ class LocalStack:
                 url = f"http://127.0.0.1:{port}"
                 # Same SERVICE_NAME for every replica: they share one consumer group and split the partitions.
                 # DEV_MODE: the local stack may use the default link secret; the notifier links to approval.
-                env = self._child_env({"SERVICE_NAME": label, "MONGODB_URL": self.store_urls[label],
-                                       "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url,
-                                       "DEV_MODE": "true", "APPROVAL_PUBLIC_URL": self.env.get("APPROVAL_HTTP", url)},
-                                      principal=label)
+                env = self._child_env({"SERVICE_NAME": label, "HTTP_PORT": str(port), "PUBLIC_BASE_URL": url,
+                                       "DEV_MODE": "true", "APPROVAL_PUBLIC_URL": self.env.get("APPROVAL_HTTP", url),
+                                       **self._own_env(label)}, principal=label)
                 replicas.append(Supervised(name, [sys.executable, "-m", module], env,
                                            health_url=url + HEALTH_PATH, log_file=self._log(name)).start())
             self.services[label] = replicas
@@ -165,6 +165,17 @@ class LocalStack:
             for replica in replicas:
                 # A transient start-up failure is restarted like any exit; one that keeps failing stops the start.
                 replica.wait_healthy(180, max_exits=3)
+
+    def _own_env(self, label: str) -> dict[str, str]:
+        """What one service alone gets: its store; the notifier's case links and web's APIs point at each other."""
+        own = {"MONGODB_URL": self.store_urls[label]} if label in self.store_urls else {}
+        web = self.env.get("WEB_HTTP")
+        if label == "notifier" and web:  # every staff e-mail's case link lands on the web case page
+            own["CASE_LINK_BASE"] = web
+        if label == "web":  # locally the development issuer signs people in (docs/web.md)
+            own.update({"INTAKE_URL": self.env.get("INTAKE_HTTP", ""), "APPROVAL_URL": self.env.get("APPROVAL_HTTP", ""),
+                        "WEB_DEV_ISSUER_TOKEN_URL": f"{self.issuer.issuer}/token" if self.issuer else ""})
+        return own
 
     def stop(self) -> None:
         """Stop everything by PID: services first, then Kafka nodes, the stores and the SMTP sink."""

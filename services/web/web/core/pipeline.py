@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-REVENUE, CHANCE = "expected_revenue", "probability"  # the sales lifecycle's field names
+REVENUE, CHANCE = "expected_revenue", "probability"  # the sales lifecycle's fields (probability in %)
 
 
 @dataclass
@@ -28,12 +28,11 @@ def _number(value: Any) -> float | None:
 
 
 def chance_of(value: Any) -> float:
-    """The chance as a fraction: a percentage (above 1) is divided by 100; missing or out of range counts 0."""
+    """The chance as a fraction of the `probability` field (a percentage, 0-100); missing or out of range: 0 or 1."""
     number = _number(value)
     if number is None or number < 0:
         return 0.0
-    fraction = number / 100 if number > 1 else number
-    return min(fraction, 1.0)
+    return min(number / 100, 1.0)
 
 
 def pipeline(cases: Iterable[Mapping[str, Any]]) -> list[PipelineRow]:
