@@ -39,7 +39,7 @@ def policy_of(settings: NotifierSettings) -> RetryPolicy:
 
 def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierStore, sender: MailSender,
              marks: PublishedMarks, people: FollowedDirectory | None = None) -> tuple[NotifierService, Dispatcher]:
-    """Subscribe the notifier to case and approval events and declare what it publishes."""
+    """Subscribe the notifier to case, approval and routing events and declare what it publishes."""
     people = people or FollowedDirectory()
     topics, publisher, renderer = settings.topics, Publisher(broker, settings.limits.record_bytes), Renderer()
     subs = load_subscriptions(settings.subscriptions_file, renderer.names())
@@ -52,6 +52,9 @@ def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierSto
               description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")
     subscribe(broker, topics.approval_events, settings.group_id, many=service.handle_many, limits=settings.limits,
               description="Approval steps requested, decided, reminded and escalated: notify approvers.")
+    subscribe(broker, topics.routing_events, settings.group_id, many=service.handle_many, limits=settings.limits,
+              description="Overdue cases (timeframe.reminded, timeframe.escalated): notify the assignee, then "
+                          "the manager or queue owner.")
     broker.publisher(topics.notification_events, schema=NotificationEnvelope, title=topics.notification_events,
                      description="One record per delivery outcome: notification.sent, .failed or .skipped "
                                  "(shared/contract/notification.py), keyed by case id.")

@@ -19,6 +19,7 @@ from notifier.core.outcomes import skipped_entries
 from notifier.core.recipients import Planned, plan
 from notifier.core.render import Renderer, case_link
 from notifier.core.subscriptions import Subscriptions
+from notifier.core.timeframe import TIMEFRAME_TYPES
 from notifier.ports.store import NotifierStore
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.contract.events import CaseEvent
@@ -27,6 +28,10 @@ from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.unit_of_work import Message, Step, UnitOfWork
 from shared.settings import Topics
+
+
+SIDE_TYPES = {**APPROVAL_TYPES, **TIMEFRAME_TYPES}
+"""Events of other services about a case (approval, routing's time-frames): read leniently, they change no case file."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +82,12 @@ class NotifierService:
 
     def _read(self, event: CloudEvent, parsed: dict[str, CaseEvent]) -> CloudEvent | str:
         """The event keyed (subject) by the case whose file it concerns, or the outcome of skipping it."""
-        if event.type in APPROVAL_TYPES:
+        if event.type in SIDE_TYPES:
             try:
-                model = APPROVAL_TYPES[event.type].model_validate(event.data)
+                model = SIDE_TYPES[event.type].model_validate(event.data)
             except ValidationError as exc:  # not ours to refuse: say so and move on
-                self._log.warning("notifier.unreadable_approval_event", error=str(exc), event_id=event.id)
+                self._log.warning("notifier.unreadable_approval_event", error=str(exc), event_id=event.id,
+                                  type=event.type)
                 return "unreadable"
             data = {**event.data, **model.model_dump(exclude_none=True)}
             return event.model_copy(update={"subject": model.case_id, "data": data})
@@ -99,12 +105,12 @@ class NotifierService:
     def _decide(self, file: CaseFile | None, message: Message, parsed: dict[str, CaseEvent]) -> Step[CaseFile]:
         """One event on the case file as the batch has made it so far: the new file and the deliveries it plans."""
         event, data = message.event, message.event.data
-        if event.type in APPROVAL_TYPES:  # approval events change no file, but are applied once like the others
+        if event.type in SIDE_TYPES:  # approval and time-frame events change no file, but are applied once too
             new = file or CaseFile(case_id=message.key, case_type=data.get("case_type"))
         else:
             new = apply(file, parsed[event.id])
         planned = plan(self._subs, event.type, data, new)
-        if not planned and event.type in APPROVAL_TYPES:
+        if not planned and event.type in SIDE_TYPES:
             return Step("planned:0")  # nothing to write, nothing to remember
         deliveries: list[Delivery] = []
         entries: list[OutboxEntry] = []

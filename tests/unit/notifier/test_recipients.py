@@ -110,3 +110,21 @@ def test_odd_case_event_payloads_are_not_read_as_case_events(event_type, data):
 def test_a_snapshot_without_the_usual_fields_still_opens_a_file():
     file = fold(None, "case.opened", ev("registration", case={"team": "nope", "created_by": 7}))
     assert (file.case_id, file.requester, file.team, file.status) == ("CSR-1", None, {}, "registration")
+
+
+def test_an_overdue_case_reminds_the_assignee_it_names_then_tells_the_escalation_target():
+    file = fold(opened(), "case.assigned", ev("under_assessment", actor="system:routing", assignee="frank"))
+    overdue = {"case_id": "CSR-1", "case_type": "helpdesk", "status": "open", "due_at": "2026-11-26T15:00:00Z"}
+    assert who("timeframe.reminded", {**overdue, "assignee": "hank"}, file) == [("hank", "assignee", "case_overdue")]
+    assert who("timeframe.reminded", {**overdue, "assignee": None, "queue": "helpdesk"}, file) == []  # nobody's yet
+    assert who("timeframe.escalated", {**overdue, "assignee": "hank", "escalated_to": "clara"}, file) == [
+        ("clara", "escalated_to", "case_overdue_escalated")]
+
+
+def test_a_customer_message_setting_response_received_tells_the_assignee():
+    file = fold(opened(), "case.assigned", ev("in_progress", actor="carl", assignee="carl"))
+    message = {"message": "Here are the photos", "from_customer": True}
+    replied = ev("response_received", actor="cust.ola", **message)
+    assert who("case.message_received", replied, file) == [("carl", "assignee", "customer_replied")]
+    assert who("case.message_received", ev("in_progress", actor="carl", **message), file) == []  # a staff note
+    assert who("case.message_received", ev("response_received", actor="carl", **message), file) == []  # own note

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from notifier.core.render import Renderer
 from notifier.core.subscriptions import DEFAULT_FILE, ROLES, load_subscriptions
 from shared.contract.events import EVENT_TYPES
+from shared.contract.timeframes import TIMEFRAME_EVENT_TYPES
 
 APPROVAL_EVENTS = {"approval.requested", "approval.decided", "approval.reminder", "approval.escalated"}
 
@@ -18,7 +19,8 @@ def test_shipped_file_loads_with_every_template_present():
     assert subs.rules
     for rule in subs.rules:
         assert set(rule.notify) <= set(ROLES)
-        assert rule.event in set(EVENT_TYPES) | APPROVAL_EVENTS, f"{rule.event} is not an event anyone publishes"
+        published = set(EVENT_TYPES) | APPROVAL_EVENTS | set(TIMEFRAME_EVENT_TYPES)
+        assert rule.event in published, f"{rule.event} is not an event anyone publishes"
 
 
 def test_every_template_has_both_parts_and_a_subject_line():
@@ -31,7 +33,8 @@ def test_every_template_has_both_parts_and_a_subject_line():
 def test_the_seeds_notifications_are_subscribed():
     subs = load_subscriptions()
     assert {"approval.requested", "approval.reminder", "approval.escalated", "case.assigned",
-            "case.approval_recorded", "case.closed", "case.status_changed"} <= subs.event_types()
+            "case.approval_recorded", "case.closed", "case.status_changed", "timeframe.reminded",
+            "timeframe.escalated", "case.message_received"} <= subs.event_types()
 
 
 def _write(tmp_path, rules):

@@ -7,6 +7,7 @@ from typing import Any
 
 from notifier.core.casefile import CaseFile
 from notifier.core.subscriptions import Rule, Subscriptions
+from notifier.core.timeframe import ASSIGNEE_NAMED
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ def _people(role: str, rule: Rule, event_type: str, data: dict[str, Any], file: 
     if role == "escalated_to":
         return [data["escalated_to"]] if data.get("escalated_to") else []
     if role == "assignee":
-        who = data.get("assignee") if event_type == "case.assigned" else (file.assignee if file else None)
+        who = data.get("assignee") if event_type in ASSIGNEE_NAMED else (file.assignee if file else None)
         return [who] if who else []
     if role == "requester":
         return [file.requester] if file and file.requester else []

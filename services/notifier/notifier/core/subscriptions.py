@@ -12,10 +12,11 @@ DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "subscriptions.
 
 ROLES: dict[str, str] = {
     "approver": "The person an approval step waits for (`approver` of the approval event).",
-    "assignee": "The responsible person: the new assignee of `case.assigned`, else the case's current one.",
+    "assignee": "The responsible person: the assignee named by `case.assigned` / `timeframe.reminded`, "
+                "else the case's current one.",
     "requester": "Who opened the case (`created_by` of `case.opened`).",
     "case_team": "Every member of the case team (optionally only some team roles).",
-    "escalated_to": "The person an approval step was escalated to.",
+    "escalated_to": "The person an approval step or an overdue case was escalated to.",
 }
 """Recipient roles the code knows how to resolve; a file naming any other is refused."""
 

@@ -18,6 +18,7 @@ from notifier.core.outcomes import failed_entries, sent_entries
 from notifier.ports.sender import MailSender, SendError, Unreachable
 from notifier.ports.store import NotifierStore
 from shared.contract.envelope import now_utc
+from shared.runtime import metrics
 from shared.runtime.due_loop import DueLoop
 from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
@@ -87,6 +88,7 @@ class Dispatcher:
         entries = sent_entries(self._topics, d, attempts, now)
         await self._store.finish(d.id, {"state": "sent", "attempts": attempts, "finished_at": now, "last_error": None},
                                  entries)
+        metrics.MAILS_SENT.labels(metrics.service()).inc()
         self._log.info("notification.sent", delivery_id=d.id, recipient=d.recipient, case_id=d.case_id,
                        attempts=attempts)
         return entries
@@ -95,6 +97,7 @@ class Dispatcher:
         strikes = d.strikes + (1 if counts else 0)
         if strikes >= self._policy.max_attempts:
             return await self._fail(d, attempts, error, permanent=False, strikes=strikes)
+        metrics.MAIL_RETRIES.labels(metrics.service(), "temporary" if counts else "unreachable").inc()
         at = next_attempt(attempts, self._policy.base_seconds, self._policy.max_seconds, self._clock())
         await self._store.finish(d.id, {"attempts": attempts, "strikes": strikes, "next_attempt_at": at,
                                         "last_error": error}, [])
@@ -108,6 +111,7 @@ class Dispatcher:
         entries = failed_entries(self._topics, d, attempts, error, permanent, now)
         await self._store.finish(d.id, {"state": "failed", "attempts": attempts, "strikes": strikes or d.strikes + 1,
                                         "finished_at": now, "last_error": error}, entries)
+        metrics.MAILS_FAILED.labels(metrics.service(), "true" if permanent else "false").inc()
         self._log.error("notification.failed", delivery_id=d.id, recipient=d.recipient, error=error,
                         attempts=attempts, permanent=permanent)
         return entries
