@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KAFKA_JARS := .local/kafka-libs/.resolved
+# The official AsyncAPI parser (npm), installed from the committed lock file; the tests validate docs/asyncapi with it.
+ASYNCAPI_PARSER := .local/asyncapi/.installed
 
-.PHONY: run test setup bench chaos clean asyncapi openapi token chromium
+.PHONY: run test setup bench chaos clean asyncapi openapi schemas token chromium
 
-setup: $(STAMP) $(KAFKA_JARS) chromium
+setup: $(STAMP) $(KAFKA_JARS) $(ASYNCAPI_PARSER) chromium
 
 # The browser test drives Debian's chromium (Playwright never downloads a browser here): installed when
 # missing and we are root (CI, a fresh container); otherwise a note, and that one test is skipped.
@@ -26,6 +28,12 @@ $(KAFKA_JARS): deploy/local/pom.xml
 	mvn -q -B -f deploy/local/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/.local/kafka-libs
 	touch $@
 
+$(ASYNCAPI_PARSER): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	mkdir -p .local/asyncapi
+	cp tools/asyncapi/package.json tools/asyncapi/package-lock.json .local/asyncapi/
+	cd .local/asyncapi && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
 run: setup
 	$(BIN)/python deploy/local/stack.py
 
@@ -41,6 +49,9 @@ chaos: setup
 
 asyncapi: setup
 	$(BIN)/python -m shared.runtime.asyncapi_docs
+
+schemas: setup
+	$(BIN)/python -m shared.runtime.schema_docs
 
 openapi: setup
 	$(BIN)/python -m shared.runtime.api.openapi_docs
