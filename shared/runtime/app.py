@@ -11,8 +11,10 @@ import structlog
 import uvicorn
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from shared.logging import configure_logging, library_logger
+from shared.runtime import metrics
 from shared.runtime.api import mount_api
 from shared.runtime.probes import Background, HealthCheck, Lifecycle, livez_route, readyz_route
 from shared.settings import Settings
@@ -31,6 +33,7 @@ def create_broker(settings: Settings) -> KafkaBroker:
     """
     from shared.runtime.kafka_security import faststream_security
 
+    metrics.bind_service(settings.service_name)
     return KafkaBroker(
         # A list: FastStream passes a single string on as one host, so "a:1,b:2" (a cluster) never connected.
         settings.kafka_bootstrap_servers.split(","),
@@ -45,6 +48,9 @@ def create_broker(settings: Settings) -> KafkaBroker:
         log_level=logging.DEBUG,
         logger=library_logger("runtime.broker"),
         security=faststream_security(settings),
+        # per-topic consume/publish counts, durations and sizes, in the process's registry (docs/operations.md)
+        middlewares=(KafkaPrometheusMiddleware(registry=metrics.REGISTRY, app_name=settings.service_name,
+                                               metrics_prefix=metrics.FASTSTREAM_PREFIX),),
     )
 
 

@@ -9,6 +9,7 @@ the failed call already wrote is found again as applied.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import structlog
 
 from shared.contract.envelope import CloudEvent
 from shared.logging import message_logger
+from shared.runtime.metrics_consumer import ConsumerMetrics
 from shared.runtime.partitions import Stop, partition_of
 from shared.runtime.unit_of_work import Message
 
@@ -33,8 +35,9 @@ class FastPath:
 
     def __init__(self, many: ManyHandler, read: Callable[[Any], CloudEvent | None],
                  principal: Callable[[Any], str | None], pause: Callable[[Any], float],
-                 outages: tuple[type[BaseException], ...]) -> None:
+                 outages: tuple[type[BaseException], ...], metrics: ConsumerMetrics | None = None) -> None:
         self._many, self._read, self._principal, self._pause, self._outages = many, read, principal, pause, outages
+        self._metrics = metrics or ConsumerMetrics(())
         self._log = structlog.get_logger().bind(component="consumer")
 
     async def run(self, records: list[Any]) -> tuple[list[Any], list[Stop]]:
@@ -54,6 +57,7 @@ class FastPath:
         batch = [pair for pairs in readable.values() for pair in pairs]
         if not batch:
             return records, []
+        started = time.perf_counter()
         try:
             outcomes = await self._many([Message(event, self._principal(rec)) for rec, event in batch])
         except self._outages as exc:
@@ -65,6 +69,7 @@ class FastPath:
         except Exception:
             self._log.exception("batch.failed_one_by_one", records=len(batch))
             return records, []
+        self._metrics.fast_path_done(batch, outcomes, time.perf_counter() - started)
         for (rec, event), outcome in zip(batch, outcomes, strict=True):
             message_logger(topic=rec.topic, partition=rec.partition, offset=rec.offset, case_id=event.subject,
                            message_id=event.id, type=event.type,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from shared.logging import message_logger
 from shared.runtime.batch_path import FastPath, ManyHandler, key_of
 from shared.runtime.inbound import Malformed, dead_letter_headers, dead_letter_value, parse_envelope
 from shared.runtime.json_guard import printable
+from shared.runtime.metrics_consumer import ConsumerMetrics
 from shared.runtime.partitions import Cursor, Stop, partition_of, plan
 from shared.runtime.unit_of_work import Message
 from shared.settings import Limits, Settings, Topics
@@ -76,8 +78,10 @@ class _RecordHandler:
     """Handles one record: parse, refuse or dead-letter bad input, call the handler, count failures."""
 
     def __init__(self, broker: KafkaBroker, handle: Handler | IngressHandler, on_malformed: MalformedHandler | None, *,
-                 limits: Limits | None = None, commands: bool = False, ingress: Mapping[str, str] | None = None) -> None:
+                 limits: Limits | None = None, commands: bool = False, ingress: Mapping[str, str] | None = None,
+                 metrics: ConsumerMetrics | None = None) -> None:
         self._broker, self._handle, self._on_malformed = broker, handle, on_malformed
+        self.metrics = metrics or ConsumerMetrics(list(ingress or ()))
         self._ingress = ingress  # topic -> the one principal the ACLs let write it
         self._limits, self._commands = limits or Limits(), commands
         self._failures: dict[Where, int] = {}  # failures that count towards the dead letter
@@ -122,7 +126,8 @@ class _RecordHandler:
             await self._dead_letter(rec, self._doomed[where], log)
             return
         self._forget(where)
-        if not isinstance(event, Malformed):  # a malformed record logged its own outcome
+        if not isinstance(event, Malformed):  # a malformed record logged (and counted) its own outcome
+            self.metrics.handled(rec.topic, event.type, outcome)
             log.info("message.handled", outcome=outcome)
 
     def _call(self, rec: Any, event: CloudEvent) -> Awaitable[str]:
@@ -146,6 +151,7 @@ class _RecordHandler:
     async def _malformed(self, rec: Any, bad: Malformed, log: Any) -> str:
         if bad.refusable and self._on_malformed is not None:
             await self._on_malformed(bad)
+            self.metrics.refused_malformed(rec.topic, bad.type)
             log.warning("message.rejected_malformed", error=bad.error, code=bad.code, command_id=bad.command_id)
             return "refused"
         self._doomed[_where(rec)] = bad.error
@@ -165,7 +171,15 @@ class _RecordHandler:
                       error=f"{type(exc).__name__}: {exc}")
             raise DeadLetterFailed(f"{Topics.dlq(rec.topic)}: {type(exc).__name__}: {exc}") from exc
         self._forget(where)
+        self.metrics.dead_lettered(rec.topic, self._type_of(rec))
         log.warning("message.dead_lettered", error=printable(error, 300), truncated=bool(cut))
+
+    def _type_of(self, rec: Any) -> str | None:
+        """The record's type as far as it reads (for the dead-letter count: a rare path, so parsed again)."""
+        try:
+            return parse_envelope(rec.value, self._limits, command=self._commands).type
+        except Malformed as bad:
+            return bad.type
 
     def _tried(self, where: Where) -> int:
         self._tries[where] = self._tries.get(where, 0) + 1
@@ -182,16 +196,20 @@ class _BatchHandler:
     def __init__(self, handle_record: _RecordHandler, many: ManyHandler | None = None) -> None:
         self._handle_record = handle_record
         self._slots = asyncio.Semaphore(CONCURRENT_KEYS)
+        self._metrics = handle_record.metrics
         self._fast = None if many is None else FastPath(
-            many, handle_record.readable, handle_record.principal, handle_record.pause, OUTAGES)
+            many, handle_record.readable, handle_record.principal, handle_record.pause, OUTAGES, self._metrics)
 
     async def _key(self, records: list[Any]) -> Stop | None:
         async with self._slots:
             for rec in records:
+                started = time.perf_counter()
                 try:
                     await self._handle_record(rec)
                 except Exception as exc:  # noqa: BLE001  # logged by the record handler
                     return Stop(rec, exc, self._handle_record.pause(rec))
+                finally:
+                    self._metrics.record_took(rec.topic, time.perf_counter() - started)
         return None
 
     async def handle(self, records: list[Any]) -> list[Stop]:
@@ -205,6 +223,13 @@ class _BatchHandler:
         return stops + [s for s in await asyncio.gather(*(self._key(rs) for rs in by_key.values())) if s is not None]
 
     async def __call__(self, records: list[Any], cursor: Cursor) -> None:
+        started = time.perf_counter()
+        try:
+            await self._settle(records, cursor)
+        finally:
+            self._metrics.batch_took(time.perf_counter() - started)
+
+    async def _settle(self, records: list[Any], cursor: Cursor) -> None:
         stops = await self.handle(records)
         if not cursor.redelivers:
             return await self._redeliver_here(records, stops)
@@ -263,7 +288,7 @@ def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str
         assert many is not None, "subscribe needs `handle` or `many`"
         handle = one_by_one(many)
     handle_batch = _BatchHandler(_RecordHandler(broker, handle, on_malformed, limits=limits, commands=is_commands,
-                                                ingress=ingress), many)
+                                                ingress=ingress, metrics=ConsumerMetrics(names)), many)
 
     async def consume(body: Any, msg: KafkaMessage) -> None:  # noqa: ARG001 (body is documentation)
         await handle_batch(list(msg.raw_message), Cursor(msg.consumer))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 from shared.runtime.background import Loop
+from shared.runtime.metrics import watch_marks
 
 if TYPE_CHECKING:
     from shared.runtime.outbox import OutboxEntry, Publisher
@@ -42,6 +43,7 @@ class PublishedMarks:
         self.published: set[str] = set()
         self._loop = Loop(self.flush, interval, "published-marks")
         self._log = structlog.get_logger().bind(component="published-marks")
+        watch_marks(self)  # backbone_outbox_marks_pending counts `published` at scrape time
 
     def add(self, store: BulkMarkable, owner_id: str, entry_ids: list[str]) -> None:
         """Record that these entries are on the broker."""

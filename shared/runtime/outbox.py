@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.runtime.background import Loop
+from shared.runtime.metrics import OutboxBacklog
 from shared.runtime.outbox_dead_letter import publish_or_dead_letter, too_large
 from shared.settings import Settings
 
@@ -129,22 +130,26 @@ class OutboxRelay:
     async def sweep(self, grace: float | None = None) -> int:
         """Publish every entry older than the grace period; returns how many were sent."""
         cutoff = now_utc() - timedelta(seconds=self._grace if grace is None else grace)
-        sent = 0
+        sent, backlog = 0, OutboxBacklog()  # the metrics hook: what this sweep found waiting
         for store in self._stores:
             if isinstance(store, Leftovers):
                 await store.finish_leftovers(cutoff)
-            for owner_id, entries in await store.pending(cutoff, limit=500):
+            pending = await store.pending(cutoff, limit=500)
+            backlog.add(e for _, entries in pending for e in entries if e.id not in self._published)
+            for owner_id, entries in pending:
                 entries = [e for e in entries if e.id not in self._published]
                 if not entries:
                     continue
                 try:
                     await flush(owner_id, entries, self._publisher, store)
                 except OUTAGES:
+                    backlog.report()  # a stuck outbox shows while the broker is away
                     raise
                 except Exception:  # one owner's failure must not strand the others behind it
                     self._log.exception("outbox.flush_failed", owner=owner_id, entries=len(entries))
                     continue
                 sent += len(entries)
+        backlog.report()
         if sent:
             self._log.info("outbox.relayed", count=sent)
         return sent

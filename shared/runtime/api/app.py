@@ -18,9 +18,11 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from shared.runtime.api.limits import RequestLimits
+from shared.runtime.metrics_http import metrics_endpoint
 from shared.settings import Settings
 
 PROBES = ("/livez", "/readyz", "/health")
+METRICS = "/metrics"  # Prometheus text format, no token (like the probes): docs/operations.md, "Metrics"
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -62,6 +64,7 @@ def mount_api(streams: Any, routers: Sequence[APIRouter], settings: Settings, *,
     api.router.lifespan_context = lambda _app: streams.start_lifespan_context()
     for path in PROBES:  # an ASGI app as endpoint: Starlette hands it the request untouched
         api.router.routes.append(Route(path, streams, methods=["GET", "HEAD"], include_in_schema=False))
+    api.router.routes.append(Route(METRICS, metrics_endpoint(streams), methods=["GET"], include_in_schema=False))
     limited = RequestLimits(api, settings.http_max_body_bytes, settings.limits.json_depth)
     limited.streams, limited.api = streams, api  # for tests and tools: the FastStream app and the FastAPI app
     return limited

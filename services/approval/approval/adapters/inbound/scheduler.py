@@ -7,6 +7,7 @@ from datetime import datetime
 
 from approval.service import ApprovalService
 from shared.runtime.background import Loop
+from shared.runtime.metrics import timers_ticked
 
 
 class Scheduler:
@@ -33,6 +34,7 @@ class Scheduler:
         upcoming = await self._service.next_due()
         if upcoming is not None:
             self.due_at(upcoming)
+        timers_ticked("approval", changed, upcoming)
         return changed
 
     def due_at(self, at: datetime) -> None:
