@@ -200,6 +200,14 @@ def switches(environ: Mapping[str, str]) -> tuple[int, int]:
     return brokers, replicas
 
 
+def write_env_file(env: Mapping[str, str], path: Path) -> None:
+    """`.local/stack.env`: one KEY=value a line, readable by the owner only (it holds the Kafka passwords)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    os.chmod(path, 0o600)
+    path.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+
+
 def main() -> int:
     """`make run`: KAFKA_BROKERS (1 or 3), SERVICE_REPLICAS and STORES switches; until Ctrl-C or SIGTERM."""
     stop = threading.Event()
@@ -210,10 +218,7 @@ def main() -> int:
     env_file = STATE / "stack.env"
     try:
         stack.start()
-        lines = [f"{key}={value}" for key, value in stack.env.items()]
-        env_file.touch(mode=0o600)  # it holds the Kafka passwords
-        os.chmod(env_file, 0o600)
-        env_file.write_text("\n".join(lines) + "\n")
+        write_env_file(stack.env, env_file)
         shown = [f"{key}={masked(key, value)}" for key, value in stack.env.items()]
         print("\nstack is up; addresses in .local/stack.env:\n  " + "\n  ".join(shown))
         print("use them with:  set -a; . .local/stack.env; set +a      (Ctrl-C stops everything)\n", flush=True)
