@@ -11,6 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.contract.version import CONTRACT_VERSION
 
 SPEC_VERSION = "1.0"
+SCHEMA_URN = "urn:case-backbone:schema"
+
+
+def dataschema_uri(type_: str, version: str = CONTRACT_VERSION) -> str:
+    """The `dataschema` of a message of `type_`: an absolute URI (CloudEvents SDKs refuse a relative one)."""
+    return f"{SCHEMA_URN}:{type_}:{version}"
 
 
 def now_utc() -> datetime:
@@ -39,7 +45,9 @@ class CloudEvent(BaseModel):
     subject: str | None = Field(None, description="The case id (or account id for `account.upsert`, person id for `person.upsert`); also the Kafka key.")
     time: datetime = Field(default_factory=now_utc, description="When the producer created the message (RFC 3339).")
     datacontenttype: str = Field("application/json", description="Media type of `data`; always JSON here.")
-    dataschema: str | None = Field(None, description="Contract version of `data`, e.g. `case-backbone/1`.")
+    dataschema: str | None = Field(None, description="Absolute URI of the JSON Schema of this message, "
+                                   "`urn:case-backbone:schema:<type>:<major version>` (the `$id` of its file in "
+                                   "docs/schemas/); events published before it was a URI carry `case-backbone/1`.")
     correlationid: str | None = Field(None, description="Id shared by every message of one business conversation.")
     causationid: str | None = Field(None, description="Id of the message that caused this one.")
     data: dict[str, Any] = Field(default_factory=dict, description="The payload; its schema depends on `type`.")
@@ -72,7 +80,7 @@ def new_event(
         type=type_,
         subject=subject,
         time=time or now_utc(),
-        dataschema=f"case-backbone/{CONTRACT_VERSION}",
+        dataschema=dataschema_uri(type_),
         correlationid=(cause.correlationid or cause.id) if cause else None,
         causationid=cause.id if cause else None,
         data=payload,

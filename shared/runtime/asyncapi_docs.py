@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
 from shared.contract.version import CONTRACT_VERSION
+from shared.runtime.asyncapi_contract import contract_document
 from shared.runtime.doc_files import module_exists, write_or_check
 from shared.settings import Settings
 
@@ -32,8 +33,9 @@ def render(service: str) -> str:
     getattr(importlib.import_module(module), func)(broker, Settings(service_name=service))
     spec = AsyncAPI(broker, title=f"case-backbone {service}", version=CONTRACT_VERSION,
                     description=f"Messages the {service} service consumes and publishes.")
+    doc = contract_document(spec.to_specification().to_jsonable())
     # FastStream keeps publishers in a set, so key order varies between runs: sort for stable files.
-    return yaml.safe_dump(spec.to_specification().to_jsonable(), sort_keys=True, allow_unicode=True)
+    return yaml.safe_dump(doc, sort_keys=True, allow_unicode=True)
 
 
 def built_services() -> list[str]:
