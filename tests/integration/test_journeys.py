@@ -5,9 +5,13 @@ Portal types are in test_journeys_portal.py, ERP types in test_journeys_erp.py.
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 
 from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
+from tests.support.oidc import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +77,13 @@ async def test_customer_request_by_sales_rep_is_approved_at_once(wire):  # noqa:
     await j.finish()
 
 
-async def test_csr_registration_to_inactive(wire):  # noqa: F811
+def advice_served(base: str, case_id: str) -> list[str]:
+    """The advice codes intake serves for a case (`GET /cases/{id}`, what the staff page shows)."""
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/cases/{case_id}", headers=bearer("mary")), timeout=30) as r:
+        return [a["code"] for a in json.loads(r.read())["advice"]]
+
+
+async def test_csr_registration_to_inactive(wire, intake):  # noqa: F811
     j = Journey(wire, "csr")
     opened = await j.ok("case.open", "mary", **opening("csr", CSR), expect=("case.opened", "case.advice"))
     assert j.status == "registration" and [e["type"] for e in opened] == ["case.opened", "case.advice"]
@@ -82,6 +92,7 @@ async def test_csr_registration_to_inactive(wire):  # noqa: F811
     assert [a["code"] for a in j.case["advice"]] == ["product_required_before_submit"]
     again = await j.ok("case.update", "mary", description="Labels in Norwegian", expect=("case.updated", "case.advice"))
     assert [e["type"] for e in again] == ["case.updated", "case.advice"]
+    assert advice_served(intake.url, j.case_id) == ["product_required_before_submit"]
     account = j.case["account"]  # copied from the seeded account directory
     assert account["name"] == "Nordlys Marine AS"
     assert account["sap_codes"] == {"sold_to": "0010001001", "ship_to": "0020001001", "bill_to": "0030001001"}
@@ -93,6 +104,7 @@ async def test_csr_registration_to_inactive(wire):  # noqa: F811
                        expect=("case.product_added", "case.advice"))
     assert added[0]["data"]["related_product_count"] == 1
     assert (added[1]["data"]["code"], added[1]["data"]["cleared"]) == ("product_required_before_submit", True)
+    assert advice_served(intake.url, j.case_id) == []
     submitted = await j.ok("case.submit", "mary", expect=("case.status_changed",))
     assert submitted[-1]["data"]["approval_step"] == "pre_approval"
     assert j.status == "pending_pre_approval"

@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 
 from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
+from tests.support.oidc import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +57,13 @@ async def test_helpdesk_web_form_taken_transferred_and_solved(wire):  # noqa: F8
     await j.finish()
 
 
-async def test_sales_revenue_and_chance_of_success(wire):  # noqa: F811
+def read(base: str, path: str) -> dict:
+    """A staff read of intake's HTTP API (as mary)."""
+    with urllib.request.urlopen(urllib.request.Request(base + path, headers=bearer("mary")), timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+async def test_sales_revenue_and_chance_of_success(wire, intake):  # noqa: F811
     j = Journey(wire, "sales")
     fields = {"expected_revenue": 25000, "probability": 60}
     opened = await j.ok("case.open", "mary", **opening("sales", fields, assignee="mary", queue="sales-marine"),
@@ -74,6 +84,9 @@ async def test_sales_revenue_and_chance_of_success(wire):  # noqa: F811
     await j.no("case.update", "customer", "forbidden", fields={"probability": 100})
     other_gbu = await j.no("case.assign", "mary", "invalid", queue="sales-lighting")
     assert "only takes GBU lighting" in other_gbu["reason"]
+    listed = read(intake.url, "/cases?type=sales&assignee=mary&limit=200")["items"]  # the pipeline's list
+    assert next(i for i in listed if i["id"] == j.case_id)["fields"] == {
+        "expected_revenue": 30000.5, "currency": "EUR", "probability": 80, "expected_close_date": "2027-01-31"}
 
     given = await j.ok("case.assign", "mary", assignee="rep.sam", expect=("case.assigned",))
     assert assigned(given)["assignee"] == "rep.sam"
