@@ -12,6 +12,9 @@ from shared.runtime.kafka_security import env_prefix
 from shared.settings import Settings
 
 CREDENTIALS = ("_KAFKA_USERNAME", "_KAFKA_PASSWORD")
+# Processes of the stack: each gets its own password and nobody else does. `web` sends commands like an
+# external system (a sender in principals.yaml) but is one of the stack's services.
+STACK_PRINCIPALS = (*SERVICES, "web")
 SECRET_PARTS = ("PASSWORD", "SECRET")
 
 
@@ -19,7 +22,7 @@ def client_env(users: Mapping[str, str]) -> dict[str, str]:
     """`.local/stack.env` entries: protocol, mechanism and `<PRINCIPAL>_KAFKA_USERNAME/PASSWORD` of each non-service."""
     env = {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": MECHANISM}
     for name, password in users.items():
-        if name not in SERVICES:  # a service's password goes to its own processes only
+        if name not in STACK_PRINCIPALS:  # a service's password goes to its own processes only
             env.update({env_prefix(name) + "USERNAME": name, env_prefix(name) + "PASSWORD": password})
     return env
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -58,6 +59,7 @@ class LocalStack:
         self.smtp: SmtpSink | None = None
         self.issuer: Issuer | None = None
         self.users: dict[str, str] = {}  # Kafka principal -> password, when the stack runs its own Kafka
+        self.web_form_secret = secrets.token_urlsafe(32)  # one for all web replicas: any checks another's forms
         self._cluster = None
 
     @property
@@ -174,7 +176,8 @@ class LocalStack:
             own["CASE_LINK_BASE"] = web
         if label == "web":  # locally the development issuer signs people in (docs/web.md)
             own.update({"INTAKE_URL": self.env.get("INTAKE_HTTP", ""), "APPROVAL_URL": self.env.get("APPROVAL_HTTP", ""),
-                        "WEB_DEV_ISSUER_TOKEN_URL": f"{self.issuer.issuer}/token" if self.issuer else ""})
+                        "WEB_DEV_ISSUER_TOKEN_URL": f"{self.issuer.issuer}/token" if self.issuer else "",
+                        "WEB_FORM_SECRET": self.web_form_secret})
         return own
 
     def stop(self) -> None:
