@@ -6,6 +6,7 @@ so the hot path does a dict lookup and an increment per record, never a label re
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,12 +31,12 @@ class ConsumerMetrics:
             child = self._children[key] = metric.labels(metrics.service(), *labels)
         return child
 
-    def handled(self, topic: str, type_: str | None, outcome: str) -> None:
-        """A handler finished the record with `outcome`; a refusal counts as refused too."""
+    def handled(self, topic: str, type_: str | None, outcome: str, count: int = 1) -> None:
+        """A handler finished `count` records with `outcome`; a refusal counts as refused too."""
         kind = type_label(type_)
-        self._child(RECORDS_HANDLED, topic, kind, outcome).inc()
+        self._child(RECORDS_HANDLED, topic, kind, outcome).inc(count)
         if outcome in REFUSED_OUTCOMES:
-            self._child(RECORDS_REFUSED, topic, kind, "decision").inc()
+            self._child(RECORDS_REFUSED, topic, kind, "decision").inc(count)
 
     def refused_malformed(self, topic: str, type_: str | None) -> None:
         """An unreadable record answered with a rejection (it never reached a handler)."""
@@ -51,9 +52,13 @@ class ConsumerMetrics:
 
     def fast_path_done(self, batch: Sequence[tuple[Any, Any]], outcomes: Sequence[str], seconds: float) -> None:
         """The service's batch call handled (record, event) pairs in `seconds`: each record waited that long."""
-        for (rec, event), outcome in zip(batch, outcomes, strict=True):
-            self.handled(rec.topic, event.type, outcome)
-            self._child(HANDLING_SECONDS, rec.topic, "record").observe(seconds)
+        ends = Counter((rec.topic, event.type, outcome) for (rec, event), outcome in zip(batch, outcomes, strict=True))
+        for (topic, type_, outcome), count in ends.items():  # one increment per kind of end, not per record
+            self.handled(topic, type_, outcome, count)
+        for topic, count in Counter(rec.topic for rec, _ in batch).items():
+            latency = self._child(HANDLING_SECONDS, topic, "record")
+            for _ in range(count):
+                latency.observe(seconds)
 
     def batch_took(self, seconds: float) -> None:
         """A fetched batch of the subscription was handled (committed or rewound) in `seconds`."""
