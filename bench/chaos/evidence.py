@@ -70,8 +70,8 @@ def maildir_ids(maildir: Path) -> dict[str, int]:
     return counts
 
 
-def rebuilt_views(case_events: list[dict], mapping_file: str | None) -> dict[str, tuple]:
-    """What portal-sync's own projection code publishes last per case, replaying `case.events` in topic order."""
+def rebuilt_views(case_events: list[dict], mapping_file: str | None) -> dict[str, str]:
+    """What portal-sync's own projection code publishes last per case (a digest of the view), replaying `case.events`."""
     mapping, _ = load_mapping(mapping_file, known_statuses())
     states: dict[str, ProjectionState] = {}
     for doc in case_events:
@@ -84,12 +84,13 @@ def rebuilt_views(case_events: list[dict], mapping_file: str | None) -> dict[str
         outcome = project(states.get(facts.case_id), facts, mapping, 1)
         if outcome.state is not None:
             states[facts.case_id] = outcome.state
-    return {cid: tuple(s.published_view) for cid, s in states.items() if s.published_view is not None}
+    return {cid: s.published_view for cid, s in states.items() if isinstance(s.published_view, str)}
 
 
-def topic_views(latest: dict[str, dict | None]) -> dict[str, tuple | None]:
-    """The customer-visible part of the latest record per key of the portal topic."""
-    return {key: PortalCaseStatus.model_validate(doc["data"]).view() if doc else None for key, doc in latest.items()}
+def topic_views(latest: dict[str, dict | None]) -> dict[str, str | None]:
+    """The customer-visible part of the latest record per key of the portal topic (its digest)."""
+    return {key: PortalCaseStatus.model_validate(doc["data"]).view_digest() if doc else None
+            for key, doc in latest.items()}
 
 
 async def dead_letters(bootstrap: str, prefix: str, security: dict) -> tuple[int, list[tuple[str, str]]]:

@@ -114,7 +114,7 @@ def contiguous_versions(case_events: list[dict]) -> Check:
     return check
 
 
-View = tuple
+View = str  # a digest of the customer-visible part of a portal record (PortalCaseStatus.view_digest)
 
 
 def portal_matches(latest: dict[str, View | None], rebuilt: dict[str, View]) -> Check:

@@ -13,7 +13,7 @@ from portal_sync.adapters.outbound.mongo_store import ActiveOutbox, MongoProject
 from portal_sync.core import load_mapping
 from portal_sync.adapters.inbound.messages import CustomerMessages
 from portal_sync.ports.store import ProjectionStore
-from portal_sync.service import DeadLetter, ProjectionService
+from portal_sync.service import DeadLetter, ProjectionService, record_limits
 from portal_sync.settings import PortalSyncSettings
 from shared.contract import catalog
 from shared.contract.envelope import CloudEvent
@@ -52,12 +52,14 @@ def register(broker: KafkaBroker, settings: Settings, store: ProjectionStore,
     people = people or FollowedDirectory()
     topics = settings.topics
     publisher = Publisher(broker, settings.limits.record_bytes)
-    service = ProjectionService(store, publisher, topics, dead_letterer(broker, topics.case_events), known, marks)
+    service = ProjectionService(store, publisher, topics, dead_letterer(broker, topics.case_events), known, marks,
+                                record_limits(settings.limits))
     subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
               many=following_many(people, service.handle_many), limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts; each portal case type's status is projected to what the customer sees.")
     broker.publisher(topics.portal_case_status, schema=PortalCaseStatusEnvelope, title=topics.portal_case_status,
-                     description="Compacted, key = case id: the portal's view of a case, published when it changes.")
+                     description="Compacted, key = case id: the portal's view of a case (status, subject, dates, "
+                                 "messages, quote and order status), published when it changes.")
     sent = topics.sent_by(PRINCIPAL).case_commands  # its own ingress topic: ACLs allow it no other
     broker.publisher(sent, schema=catalog.CommandEnvelope, title=sent,
                      description="`case.add_customer_message` for messages customers post in the portal.")

@@ -7,16 +7,22 @@ from dataclasses import dataclass
 
 from portal_sync.adapters.outbound.active_generation import ActiveGeneration
 from portal_sync.core import CaseFacts, InvalidEvent, PortalMapping, ProjectionState, parse_mapping, project, read_facts
+from portal_sync.core.content import RecordLimits
 from portal_sync.ports.store import Generation, ProjectionStore
 from shared.contract.envelope import CloudEvent, derived_id, new_event
 from shared.contract.portal import PORTAL_STATUS_TYPE
 from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.unit_of_work import Message, Step, UnitOfWork
-from shared.settings import Topics
+from shared.settings import Limits, Topics
 
 SOURCE = "/services/portal-sync"
 DeadLetter = Callable[[CloudEvent, str], Awaitable[None]]
+
+
+def record_limits(limits: Limits) -> RecordLimits:
+    """Each message text within `text_chars`; the messages a quarter of `record_bytes` at most (room for the rest)."""
+    return RecordLimits(text_chars=limits.text_chars, messages_bytes=limits.record_bytes // 4)
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,10 @@ class ProjectionService:
     """Consumes case events, a batch at a time; safe to call again with the same events."""
 
     def __init__(self, store: ProjectionStore, publisher: Publisher, topics: Topics, dead_letter: DeadLetter,
-                 known: dict[str, set[str]] | None = None, marks: PublishedMarks | None = None) -> None:
+                 known: dict[str, set[str]] | None = None, marks: PublishedMarks | None = None,
+                 limits: RecordLimits | None = None) -> None:
         self._topics, self._dead_letter, self._known = topics, dead_letter, known
+        self.limits = limits or RecordLimits()
         self.marks = marks or PublishedMarks()
         self.active = ActiveGeneration(store, self.marks.published)
         self._uow: UnitOfWork[ProjectionState] = UnitOfWork(self.active, publisher, self.marks, source=SOURCE)
@@ -75,7 +83,7 @@ class ProjectionService:
         facts, generation = message.facts, self.active.current
         assert generation is not None, "decided after a load"
         mapping = self.mapping_of(generation)
-        outcome = project(state, facts, mapping, generation.number)
+        outcome = project(state, facts, mapping, generation.number, self.limits)
         bad.pop(message.event.id, None)  # decided again after a switch: the last generation's verdict stands
         if outcome.label == "unmapped_status":
             bad[message.event.id] = (message.event, f"status '{facts.status}' of {facts.case_type} has no portal "

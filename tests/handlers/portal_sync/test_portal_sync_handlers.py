@@ -17,7 +17,7 @@ from shared.runtime.marks import PublishedMarks
 from shared.settings import Settings
 from tests.handlers.portal_sync.memory_store import MemoryProjectionStore
 from tests.support.capture import as_bytes, capture
-from tests.unit.portal_sync.events import case_event, closing, moved, opened
+from tests.unit.portal_sync.events import case_event, closing, message, moved, opened
 
 
 @pytest.fixture
@@ -75,6 +75,25 @@ async def test_claim_journey_publishes_each_visible_change_once(harness, setting
     assert store.docs[1]["CL-1"].outbox == []
 
 
+async def test_the_record_carries_the_case_content_and_a_message_republishes_it(harness, settings, store):
+    broker, seen = harness
+    snapshot = {"subject": "Lights arrived broken", "created_at": "2026-11-25T09:00:00Z"}
+    await send(broker, settings, opened("CL-2", "claim", snapshot=snapshot))
+    await send(broker, settings, moved("CL-2", "claim", "new", "waiting_for_feedback", 2))
+    answer = message("CL-2", "claim", "waiting_for_feedback", 3, "Please send photos", customer=False)
+    await send(broker, settings, answer)
+    await send(broker, settings, answer)  # redelivered: nothing new
+    await send(broker, settings, message("CL-2", "claim", "response_received", 4, "Photos attached"))
+    assert statuses(seen) == [("CL-2", "In Progress", 1), ("CL-2", "Awaiting Feedback", 2),
+                              ("CL-2", "Awaiting Feedback", 3), ("CL-2", "In Progress", 4)]
+    last = seen["portal"][-1]["data"]
+    assert (last["subject"], last["created_at"], last["messages_total"]) == (
+        "Lights arrived broken", "2026-11-25T09:00:00Z", 2)
+    assert [(m["from_customer"], m["author"], m["text"]) for m in last["messages"]] == [
+        (False, None, "Please send photos"), (True, "cust.ola", "Photos attached")]
+    assert store.docs[1]["CL-2"].state.record.model_dump(mode="json") == last  # GET shows what was published
+
+
 async def test_redelivered_and_stale_events_publish_nothing(harness, settings, store):
     broker, seen = harness
     first = moved("CO-1", "change_order", "new", "waiting_for_feedback", 3)
@@ -123,12 +142,12 @@ async def test_records_are_keyed_by_case_id(settings, store):
 async def test_the_service_follows_a_switch_to_a_new_generation_and_its_mapping(harness, settings, store):
     broker, seen = harness
     await send(broker, settings, opened("Q-9", "quotation"))
-    changed = DEFAULT_MAPPING.read_text().replace("version: 1", "version: 2", 1).replace(
+    changed = DEFAULT_MAPPING.read_text().replace("version: 2", "version: 3", 1).replace(
         "awaiting_internal: In Progress", "awaiting_internal: Awaiting Feedback")
-    await store.switch(Generation(2, changed, 2))  # what a rebuild does last
+    await store.switch(Generation(2, changed, 3))  # what a rebuild does last
     await send(broker, settings, moved("Q-9", "quotation", "new", "awaiting_internal", 2))
     record = seen["portal"][-1]["data"]
-    assert (record["portal_status"], record["generation"], record["mapping_version"]) == ("Awaiting Feedback", 2, 2)
+    assert (record["portal_status"], record["generation"], record["mapping_version"]) == ("Awaiting Feedback", 2, 3)
     assert "Q-9" in store.docs[2]
 
 
@@ -138,12 +157,12 @@ def test_rebuild_queues_a_record_only_where_the_customer_view_changes():
 
     mapping, _ = load_mapping()
     state: ProjectionState = project(None, read_facts(opened("O-1", "order")), mapping, 2).state  # type: ignore[assignment]
-    old_same = state.model_copy(update={"published_view": list(state.record.view())})
+    old_same = state.model_copy(update={"published_view": state.record.view_digest()})
     kept, changed = compare(state, old_same)
-    assert not changed and kept.published_view == list(state.record.view())
-    old_other = state.model_copy(update={"published_view": ["ACC-1", "Order Case", "Accepted", None, None]})
-    now, changed = compare(state, old_other)
-    assert changed and now.published_view == list(state.record.view())
+    assert not changed and kept.published_view == state.record.view_digest()
+    other = state.record.model_copy(update={"subject": "Another subject"})  # any visible field counts
+    now, changed = compare(state, state.model_copy(update={"published_view": other.view_digest()}))
+    assert changed and now.published_view == state.record.view_digest()
     assert compare(state, None)[1]  # a case the old generation never showed
 
 
@@ -166,14 +185,14 @@ def test_rebuild_carries_forward_cases_whose_events_have_expired():
 
 
 async def test_a_switch_during_a_write_publishes_what_the_new_generation_says(settings, store):
-    changed = DEFAULT_MAPPING.read_text().replace("version: 1", "version: 2", 1).replace(
+    changed = DEFAULT_MAPPING.read_text().replace("version: 2", "version: 3", 1).replace(
         "waiting_for_feedback: Awaiting Feedback", "waiting_for_feedback: In Progress")
 
     class SwitchingStore(MemoryProjectionStore):
         async def save(self, generation, changes):  # a rebuild switches right after this write
             lost = await super().save(generation, changes)
             if generation == 1 and any(c.state.record.version == 2 for c in changes):
-                await self.switch(Generation(2, changed, 2))
+                await self.switch(Generation(2, changed, 3))
             return lost
 
     racing = SwitchingStore()

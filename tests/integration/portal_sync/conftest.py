@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import yaml
 
 from shared.settings import Settings
 from tests.support.env import service_env
 from tests.support.kafka_io import TopicReader
 from tests.support.service_process import ServiceProcess
+
+
+def rebuild(settings: Settings, tmp_path: Path, mapping: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m portal_sync rebuild`, with `mapping` written to a file (None: the packaged mapping)."""
+    args = []
+    if mapping is not None:
+        path = tmp_path / f"mapping-{uuid.uuid4().hex[:6]}.yaml"
+        path.write_text(yaml.safe_dump(mapping))
+        args = ["--mapping", str(path)]
+    return subprocess.run([sys.executable, "-m", "portal_sync", "rebuild", *args],
+                          env=service_env(settings, SERVICE_NAME="portal_sync"), capture_output=True, text=True,
+                          timeout=120)
 
 
 @pytest.fixture(scope="module")

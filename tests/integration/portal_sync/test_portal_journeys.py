@@ -1,16 +1,19 @@
 """One journey per portal case type, driven through intake; the portal statuses published are asserted in order.
 
 The claim journey's customer answer goes through portal-sync's HTTP endpoint (as the portal would post it).
+The quotation journey checks the record's content (subject, dates, quote status, Glamox's answer), that a
+change of content alone republishes it, and that a rebuild from `case.events` reproduces the record exactly.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import datetime
 
 import pytest
 
-from tests.integration.portal_sync.conftest import PortalTopic
+from tests.integration.portal_sync.conftest import PortalTopic, rebuild
 from tests.support.oidc import bearer
 from tests.support.journey import Journey, opening, wire  # noqa: F401  (wire is the module fixture)
 
@@ -95,17 +98,43 @@ async def test_change_order_is_a_change_request_in_the_portal(wire, portal, port
     assert (closed["portal_type"], closed["case_type"]) == ("Change Request", "change_order")
 
 
-async def test_quotation(wire, portal, portal_topic):  # noqa: F811
+async def test_quotation_record_carries_the_case_content_and_a_rebuild_reproduces_it(
+        wire, portal, portal_topic, settings, tmp_path):  # noqa: F811
     j = Journey(wire, "quotation")
     await j.ok("case.open", "customer", **opening("quotation", {"requested_quantity": 120}))
+    first = await portal_topic.wait(j.case_id, IP, quote_status="draft")  # seed 003: Draft, automatically
+    assert (first["subject"], first["created_at"], first["messages"]) == ("A quotation", j.case["created_at"], [])
     await j.ok("case.request_quote", "customer", note="120 pcs")
     await j.ok("case.set_status", "seller", status="in_progress")
     await j.ok("case.send_quote", "seller", amount=1500.0, currency="EUR", expect=("case.status_changed",))
+    await portal_topic.wait(j.case_id, AF, quote_status="sent")
+    # Glamox's answer on the case's thread and a new subject: the status stays, the record is republished.
+    await j.ok("case.add_customer_message", "seller", message="Quote attached, valid 30 days")
+    await j.ok("case.update", "seller", subject="150 ceiling lights", expect=("case.updated",))
     await j.ok("case.request_quote", "customer", note="make it 150", expect=("case.status_changed",))
+    shown = await portal_topic.wait(j.case_id, IP, quote_status="draft", subject="150 ceiling lights")
+    assert [(m["from_customer"], m["author"], m["text"]) for m in shown["messages"]] == [
+        (False, None, "Quote attached, valid 30 days")] and shown["messages_total"] == 1
+    assert shown["updated_at"] == shown["changed_at"]
+    assert datetime.fromisoformat(shown["updated_at"]) > datetime.fromisoformat(first["updated_at"])
+
+    status, before = http("GET", f"{portal.url}/cases/{j.case_id}")  # the full record, as stored
+    assert status == 200 and before["version"] == 7 and {k: v for k, v in before.items() if k != "version"} == {
+        k: v for k, v in shown.items() if k != "version"}
+    published = len(portal_topic.records(j.case_id))
+    done = rebuild(settings, tmp_path)  # the packaged mapping again: every record made anew from case.events
+    assert done.returncode == 0, done.stderr[-3000:]
+    status, after = http("GET", f"{portal.url}/cases/{j.case_id}")
+    assert status == 200 and after == {**before, "generation": after["generation"]} and after["generation"] > 1
+    await portal_topic.reader.quiet(1.0)
+    assert len(portal_topic.records(j.case_id)) == published  # the same view: nothing republished
+
     await j.ok("case.send_quote", "seller", amount=1800.0, currency="EUR", expect=("case.status_changed",))
     await j.ok("case.close", "seller", reason="duplicated", duplicate_of="QUOTATION-0", expect=("case.closed",))
-    closed = await finish(j, portal_topic, [IP, AF, IP, AF, CLOSED], reason="duplicated")
-    assert (closed["portal_type"], closed["duplicate_of"]) == ("Quotation", "QUOTATION-0")
+    closed = await finish(j, portal_topic, [IP, AF, AF, AF, IP, AF, CLOSED], reason="duplicated")
+    assert (closed["portal_type"], closed["duplicate_of"], closed["quote_status"]) == ("Quotation", "QUOTATION-0", "sent")
+    assert (closed["subject"], closed["messages_total"], closed["generation"]) == (
+        "150 ceiling lights", 1, after["generation"])
 
 
 async def test_order(wire, portal, portal_topic):  # noqa: F811
@@ -115,5 +144,8 @@ async def test_order(wire, portal, portal_topic):  # noqa: F811
     await j.ok("case.confirm_order", "customer", expect=("case.status_changed",))
     await j.ok("case.set_status", "warehouse", status="completed")
     await j.ok("case.close", "seller", reason="completed", expect=("case.closed",))
-    closed = await finish(j, portal_topic, [IP, "Accepted", "Completed", CLOSED])
+    # Placed: still In Progress, but the order status is news to the customer.
+    closed = await finish(j, portal_topic, [IP, IP, "Accepted", "Completed", CLOSED])
+    assert [d["data"]["order_status"] for d in portal_topic.records(j.case_id)] == [
+        None, "placed", "confirmed", "confirmed", "confirmed"]
     assert closed["portal_type"] == "Order Case"

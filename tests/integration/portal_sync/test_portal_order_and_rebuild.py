@@ -4,8 +4,6 @@ a changed mapping applied to every existing case by `python -m portal_sync rebui
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 import uuid
 
@@ -14,11 +12,10 @@ import pytest_asyncio
 import yaml
 
 from portal_sync.core import DEFAULT_MAPPING
-from tests.integration.portal_sync.conftest import PortalTopic
-from tests.support.env import service_env
+from tests.integration.portal_sync.conftest import PortalTopic, rebuild
 from tests.support.kafka_io import Producer
 from tests.support.oidc import bearer
-from tests.unit.portal_sync.events import closing, moved, opened
+from tests.unit.portal_sync.events import closing, message, moved, opened
 
 pytestmark = pytest.mark.integration
 IP, AF = "In Progress", "Awaiting Feedback"
@@ -71,48 +68,46 @@ async def test_stale_event_after_a_newer_one_is_ignored(settings, portal, produc
     assert get(f"{portal.url}/cases/{case}")["portal_status"] == AF
 
 
-def rebuild(settings, tmp_path, mapping: dict) -> subprocess.CompletedProcess:
-    path = tmp_path / f"mapping-{uuid.uuid4().hex[:6]}.yaml"
-    path.write_text(yaml.safe_dump(mapping))
-    return subprocess.run([sys.executable, "-m", "portal_sync", "rebuild", "--mapping", str(path)],
-                          env=service_env(settings, SERVICE_NAME="portal_sync"), capture_output=True, text=True,
-                          timeout=120)
-
-
 async def test_rebuild_applies_a_changed_mapping_to_every_existing_case(settings, portal, producer, tmp_path,
                                                                         portal_topic: PortalTopic):
     claim, quote, order = uid("CLAIM"), uid("QUOTATION"), uid("ORDER")
     await publish(producer, settings, opened(claim, "claim"),
                   moved(claim, "claim", "new", "waiting_for_technical_feedback", 2),
+                  message(claim, "claim", "waiting_for_technical_feedback", 3, "Which batch number?", customer=False),
                   opened(quote, "quotation"), moved(quote, "quotation", "new", "awaiting_internal", 2),
                   opened(order, "order"))
-    await portal_topic.wait(claim, AF, version=2)
+    await portal_topic.wait(claim, AF, version=3, messages_total=1)
     await portal_topic.wait(order, IP)
     await portal_topic.wait(quote, IP, version=1)
     before = len(portal_topic.reader.records)
+    was = {case: get(f"{portal.url}/cases/{case}") for case in (claim, quote, order)}
 
     mapping = yaml.safe_load(DEFAULT_MAPPING.read_text())
-    mapping["version"] = 2  # the business decides customers should see that a quotation waits on Glamox
+    mapping["version"] = 3  # the business decides customers should see that a quotation waits on Glamox
     mapping["portal_statuses"].append("Awaiting Glamox")
     mapping["case_types"]["quotation"]["statuses"]["awaiting_internal"] = "Awaiting Glamox"
     done = rebuild(settings, tmp_path, mapping)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (report["previous_generation"], report["generation"], report["mapping_version"]) == (1, 2, 2)
+    assert (report["previous_generation"], report["generation"], report["mapping_version"]) == (1, 2, 3)
     assert report["changed"] >= 1 and report["cases"] >= 3, (report, done.stdout[-3000:])
 
     rebuilt = await portal_topic.wait(quote, "Awaiting Glamox")
-    assert (rebuilt["version"], rebuilt["mapping_version"], rebuilt["generation"]) == (2, 2, 2)
+    assert (rebuilt["version"], rebuilt["mapping_version"], rebuilt["generation"]) == (2, 3, 2)
     await portal_topic.reader.quiet(1.0)
     republished = {json.loads(r.value)["subject"] for r in portal_topic.reader.records[before:]}
     assert quote in republished and not {claim, order} & republished  # only views that changed
-    assert get(f"{portal.url}/cases/{claim}")["generation"] == 2  # every case is in the new generation
-    assert get(f"{portal.url}/cases/{quote}")["portal_status"] == "Awaiting Glamox"
+    bookkeeping = {"generation": 2, "mapping_version": 3}  # every case is in the new generation
+    for case in (claim, order):  # the rest of each record exactly as the replay makes it again
+        assert get(f"{portal.url}/cases/{case}") == {**was[case], **bookkeeping}
+    now = get(f"{portal.url}/cases/{quote}")  # changed at version 2 now, when it moved to awaiting_internal
+    assert now == {**was[quote], **bookkeeping, "portal_status": "Awaiting Glamox", "changed_at": now["changed_at"],
+                   "updated_at": now["updated_at"]} and now["updated_at"] > was[quote]["updated_at"]
 
     later = uid("QUOTATION")  # the running service follows the switch: new events use the new mapping
     await publish(producer, settings, opened(later, "quotation"), moved(later, "quotation", "new", "awaiting_internal", 2))
     live = await portal_topic.wait(later, "Awaiting Glamox")
-    assert (live["mapping_version"], live["generation"]) == (2, 2)
+    assert (live["mapping_version"], live["generation"]) == (3, 2)
 
 
 def test_rebuild_refuses_a_mapping_with_an_unknown_status(settings, portal, tmp_path):

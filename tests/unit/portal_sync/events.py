@@ -22,9 +22,17 @@ def case_event(type_: str, case_id: str, case_type: str, status: str, version: i
                       time=T0 + timedelta(minutes=version), data=body)
 
 
-def opened(case_id: str, case_type: str, status: str = "new", **kw: Any) -> CloudEvent:
-    """`case.opened` at version 1."""
-    return case_event("case.opened", case_id, case_type, status, 1, case={"id": case_id}, **kw)
+def opened(case_id: str, case_type: str, status: str = "new", snapshot: dict | None = None, **kw: Any) -> CloudEvent:
+    """`case.opened` at version 1; `snapshot` adds fields to the case snapshot (e.g. `subject`, `quote`)."""
+    return case_event("case.opened", case_id, case_type, status, 1, case={"id": case_id, **(snapshot or {})}, **kw)
+
+
+def message(case_id: str, case_type: str, status: str, version: int, text: str, customer: bool = True) -> CloudEvent:
+    """`case.message_received` as intake publishes it for `case.add_customer_message` (caused by the command)."""
+    event = case_event("case.message_received", case_id, case_type, status, version, message=text,
+                       from_customer=customer)
+    who = {"id": "cust.ola", "roles": ["customer"]} if customer else {"id": "seller.ingrid", "roles": ["seller"]}
+    return event.model_copy(update={"causationid": f"cmd-{case_id}-{version}", "data": {**event.data, "actor": who}})
 
 
 def moved(case_id: str, case_type: str, before: str, after: str, version: int, **kw: Any) -> CloudEvent:

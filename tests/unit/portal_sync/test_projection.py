@@ -110,4 +110,4 @@ def test_a_case_event_without_its_case_fields_is_invalid():
 def test_records_carry_the_mapping_version_generation_and_account():
     state, published = run([opened("C-1", "order", account_id="ACC-9")])
     assert published[0].model_dump(include={"account_id", "mapping_version", "generation", "case_type"}) == {
-        "account_id": "ACC-9", "mapping_version": 1, "generation": 1, "case_type": "order"}
+        "account_id": "ACC-9", "mapping_version": 2, "generation": 1, "case_type": "order"}

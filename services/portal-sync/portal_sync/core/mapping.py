@@ -25,11 +25,19 @@ class CaseTypeMapping(_Strict):
     statuses: dict[str, str]
 
 
+class MessagePolicy(_Strict):
+    """Which messages of a case the record carries, and how many."""
+
+    keep: int = Field(20, ge=1, le=100, description="The latest N messages are in the record.")
+    staff_messages: bool = Field(True, description="Staff messages on the case's thread are shown.")
+
+
 class PortalMapping(_Strict):
     """Internal status -> portal status, per case type; types absent are not projected."""
 
     version: int = Field(ge=1)
     portal_statuses: list[str] = Field(min_length=1)
+    messages: MessagePolicy = Field(default_factory=MessagePolicy)
     case_types: dict[str, CaseTypeMapping]
 
     def shows(self, case_type: str) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, ValidationError
 
+from portal_sync.core.content import Content, RecordLimits, merged, read_content
 from portal_sync.core.mapping import PortalMapping
 from shared.contract.envelope import CloudEvent
 from shared.contract.events import CaseClosed, CaseEvent, CaseStatusChanged
@@ -36,6 +37,7 @@ class CaseFacts:
     closing: bool = False  # a move into a closed status: the `case.closed` of the same command follows
     closure_reason: str | None = None
     duplicate_of: str | None = None
+    content: Content = Content()  # subject, dates, quote and order status, messages the event gives
 
 
 def read_facts(event: CloudEvent) -> CaseFacts | None:
@@ -46,11 +48,13 @@ def read_facts(event: CloudEvent) -> CaseFacts | None:
         base = CaseEvent.model_validate(event.data)
         closed = CaseClosed.model_validate(event.data) if event.type == CLOSED else None
         moved = CaseStatusChanged.model_validate(event.data) if event.type == STATUS_CHANGED else None
+        content = read_content(event.type, event.data, event.time, event.causationid or event.id)
     except ValidationError as exc:
         raise InvalidEvent(f"{event.type} {event.id}: {describe_validation_error(exc, 'data')}") from None
     closing = moved is not None and moved.category == "closed"
     return CaseFacts(event.id, event.type, base.case_id, base.case_type, base.account_id, base.status, base.version,
-                     event.time, closing, closed.reason if closed else None, closed.duplicate_of if closed else None)
+                     event.time, closing, closed.reason if closed else None, closed.duplicate_of if closed else None,
+                     content)
 
 
 class ProjectionState(BaseModel):
@@ -60,11 +64,13 @@ class ProjectionState(BaseModel):
     status: str = Field(description="Internal status at `record.version` (never shown to the customer).")
     seen: list[str] = Field(default_factory=list, description="Ids of the events applied at `record.version`.")
     holding: bool = Field(False, description="Closed, but the closing reason (case.closed) has not arrived yet.")
-    published_view: list[str | None] | None = Field(None, description="The view last published, None if never.")
+    # A digest of the view last published (`PortalCaseStatus.view_digest`), None if never; a list is the
+    # view as stored before records carried content: it differs, so the next event republishes the case.
+    published_view: str | list[str | None] | None = Field(None, description="Digest of the view last published.")
 
     def view_changed(self) -> bool:
         """True when the current view is not what was last published."""
-        return self.published_view is None or tuple(self.published_view) != self.record.view()
+        return self.published_view != self.record.view_digest()
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,8 @@ class Outcome:
     publish: bool = False
 
 
-def project(state: ProjectionState | None, facts: CaseFacts, mapping: PortalMapping, generation: int) -> Outcome:
+def project(state: ProjectionState | None, facts: CaseFacts, mapping: PortalMapping, generation: int,
+            limits: RecordLimits = RecordLimits()) -> Outcome:
     """Apply one event; stale (older version) and already applied events change nothing."""
     if not mapping.shows(facts.case_type):
         return Outcome("not_projected")
@@ -92,16 +99,19 @@ def project(state: ProjectionState | None, facts: CaseFacts, mapping: PortalMapp
     if reason is None and state is not None and state.status == facts.status:
         reason, duplicate_of = state.record.closure_reason, state.record.duplicate_of  # still closed the same way
     holding = facts.closing or (same_version and state.holding and facts.event_type != CLOSED)  # type: ignore[union-attr]
+    before = state.record if state is not None else None
     record = PortalCaseStatus(
         case_id=facts.case_id, account_id=facts.account_id, case_type=facts.case_type,
         portal_type=mapping.portal_type(facts.case_type), portal_status=shown, closure_reason=reason,
-        duplicate_of=duplicate_of, version=facts.version, changed_at=facts.at, mapping_version=mapping.version,
-        generation=generation)
-    if state is not None and state.record.view() == record.view():
-        record = record.model_copy(update={"changed_at": state.record.changed_at})
+        duplicate_of=duplicate_of, version=facts.version, changed_at=facts.at, updated_at=facts.at,
+        mapping_version=mapping.version, generation=generation,
+        **merged(before, facts.content, mapping.messages, limits))
+    if before is not None and before.view() == record.view():  # the customer's dates stay as they were
+        record = record.model_copy(update={"changed_at": before.changed_at,
+                                           "updated_at": before.updated_at or before.changed_at})
     seen = [*state.seen, facts.event_id] if same_version else [facts.event_id]  # type: ignore[union-attr]
     new = ProjectionState(record=record, status=facts.status, seen=seen, holding=holding,
                           published_view=state.published_view if state else None)
     if holding or not new.view_changed():
         return Outcome("projected", new)
-    return Outcome("published", new.model_copy(update={"published_view": list(record.view())}), publish=True)
+    return Outcome("published", new.model_copy(update={"published_view": record.view_digest()}), publish=True)

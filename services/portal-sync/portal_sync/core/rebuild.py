@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from portal_sync.core.content import CONTENT_FIELDS, RecordLimits
 from portal_sync.core.mapping import PortalMapping
 from portal_sync.core.projection import CaseFacts, ProjectionState, project
 
 
 def fold(states: dict[str, ProjectionState], facts: Iterable[CaseFacts], mapping: PortalMapping,
-         generation: int) -> None:
+         generation: int, limits: RecordLimits = RecordLimits()) -> None:
     """Project `facts` in order into `states` (case id -> state), as the live service would."""
     for fact in facts:
-        outcome = project(states.get(fact.case_id), fact, mapping, generation)
+        outcome = project(states.get(fact.case_id), fact, mapping, generation, limits)
         if outcome.state is not None:
             states[fact.case_id] = outcome.state
 
 
 def carry_forward(old: dict[str, ProjectionState], states: dict[str, ProjectionState], mapping: PortalMapping,
                   generation: int) -> int:
-    """Cases whose events the log no longer holds (retention) are re-mapped from their stored internal status."""
+    """Cases whose events the log no longer holds (retention) are re-mapped from their stored internal status.
+
+    Their content (subject, dates, messages...) is kept as stored: the events it came from are gone.
+    """
     carried = 0
     for case_id, was_state in old.items():
         if case_id in states:
@@ -30,7 +34,8 @@ def carry_forward(old: dict[str, ProjectionState], states: dict[str, ProjectionS
                           duplicate_of=was.duplicate_of)
         outcome = project(None, facts, mapping, generation)
         if outcome.state is not None:
-            states[case_id] = outcome.state
+            kept = {**{f: getattr(was, f) for f in CONTENT_FIELDS}, "updated_at": was.updated_at or was.changed_at}
+            states[case_id] = outcome.state.model_copy(update={"record": outcome.state.record.model_copy(update=kept)})
             carried += 1
     return carried
 
@@ -40,7 +45,7 @@ def compare(state: ProjectionState, old: ProjectionState | None) -> tuple[Projec
     state = state.model_copy(update={"published_view": old.published_view if old else None})
     if state.holding or not state.view_changed():
         return state, False
-    return state.model_copy(update={"published_view": list(state.record.view())}), True
+    return state.model_copy(update={"published_view": state.record.view_digest()}), True
 
 
 def rebuild_cause(state: ProjectionState) -> str:

@@ -24,7 +24,7 @@ from portal_sync.adapters.outbound.mongo_store import MongoProjectionStore
 from portal_sync.core import InvalidEvent, MappingError, load_mapping, read_facts
 from portal_sync.core.rebuild import carry_forward, compare, fold, rebuild_cause
 from portal_sync.ports.store import Generation, ProjectionStore, StoredProjection
-from portal_sync.service import ProjectionService
+from portal_sync.service import ProjectionService, record_limits
 from portal_sync.settings import PortalSyncSettings
 from shared.contract.envelope import CloudEvent
 from shared.logging import configure_logging
@@ -67,7 +67,8 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None)
     await broker.start()
     try:
         publisher = Publisher(broker, settings.limits.record_bytes)
-        service = ProjectionService(store, publisher, settings.topics, skip, known)
+        service = ProjectionService(store, publisher, settings.topics, skip, known,
+                                    limits=record_limits(settings.limits))
         previous = await store.active()
         generation = Generation(await store.new_generation(), text, mapping.version)
         async with EventLog(settings.kafka_bootstrap_servers, settings.topics.case_events,
@@ -76,7 +77,7 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None)
             states, count = {}, 0
             async for event in events.read(None, end):
                 count += 1
-                fold(states, _facts(event), mapping, generation.number)
+                fold(states, _facts(event), mapping, generation.number, service.limits)
             old = await store.all(previous.number) if previous else {}
             await _send_queued(store, publisher, previous.number if previous else 0, old)  # what was queued is seen
             carried = carry_forward({case_id: s.state for case_id, s in old.items()}, states, mapping,
