@@ -83,11 +83,15 @@ class CaseTimers:
         return self._known
 
     def _fire(self, view: CaseView | None, message: Message, now: datetime) -> Step[CaseView]:
-        if view is None or view.timer is None or not view.is_open:
-            return Step("ignored")  # closed or moved since the query: nothing is due
-        timer, fired = fire(view.timer, now)
-        if not fired:
+        if view is None:
             return Step("ignored")
+        timer, fired = fire(view.timer, now) if view.timer is not None and view.is_open else (None, [])
+        if not fired:  # moved or cancelled since the query: keep its due time in step, or the loop would spin on it
+            if view.next_due == (timer.next_due() if timer else None):
+                return Step("ignored")
+            cleared = view.model_copy(update={"timer": timer, "next_due": timer.next_due() if timer else None,
+                                              "seen": [*view.seen, message.event.id]})
+            return Step("cleared", state=cleared)
         new = view.model_copy(deep=True)
         new.timer, new.next_due, new.seen = timer, timer.next_due(), [*view.seen, message.event.id]
         entries = [self._entry(new, kind, message.event.id, now) for kind in fired]

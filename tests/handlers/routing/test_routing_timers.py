@@ -73,3 +73,11 @@ async def test_a_changed_due_date_moves_the_timer_and_a_resolved_case_cancels_it
     assert store.cases["HD-3"]["state"].next_due is None
     now[0] = datetime(2027, 1, 1, tzinfo=UTC)
     assert await timers.tick() is None and len(seen["events"]) == 1
+
+
+async def test_a_due_time_with_nothing_left_to_fire_is_cleared_rather_than_spun_on(harness):
+    broker, settings, store, timers, seen, now = harness
+    await open_helpdesk(broker, settings, "HD-4", "carl")
+    store.cases["HD-4"]["state"].timer = None  # e.g. written by an older version: a due time without a timer
+    assert await timers.tick() is None
+    assert store.cases["HD-4"]["state"].next_due is None and seen["events"] == []
