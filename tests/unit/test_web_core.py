@@ -31,12 +31,14 @@ def test_the_chance_is_the_probability_percentage_as_a_fraction(value, want):
     assert chance_of(value) == want
 
 
-def test_pipeline_rows_per_gbu_and_stage():
-    cases = [{"gbu": "lighting", "status": "open", "fields": {"expected_revenue": 1000, "probability": 50}},
-             {"gbu": "lighting", "status": "open", "fields": {"expected_revenue": 500}},
-             {"gbu": "lighting", "status": "available", "fields": {}},
+def test_pipeline_rows_per_gbu_stage_and_currency_never_adding_currencies():
+    nok = {"currency": "NOK"}
+    cases = [{"gbu": "lighting", "status": "open", "fields": {"expected_revenue": 1000, "probability": 50, **nok}},
+             {"gbu": "lighting", "status": "open", "fields": {"expected_revenue": 500, **nok}},
+             {"gbu": "lighting", "status": "open", "fields": {"expected_revenue": 70, "currency": "EUR"}},
+             {"gbu": "lighting", "status": "available", "fields": nok},
              {"gbu": "coatings", "status": "open", "fields": {"expected_revenue": 10, "probability": 50}}]
-    rows = [(r.gbu, r.stage, r.count, r.expected_revenue, r.weighted_revenue, r.without_figures)
+    rows = [(r.gbu, r.stage, r.currency, r.count, r.expected_revenue, r.weighted_revenue, r.without_figures)
             for r in pipeline(cases)]
-    assert rows == [("coatings", "open", 1, 10.0, 5.0, 0), ("lighting", "available", 1, 0.0, 0.0, 1),
-                    ("lighting", "open", 2, 1500.0, 500.0, 0)]
+    assert rows == [("coatings", "open", "—", 1, 10.0, 5.0, 0), ("lighting", "available", "NOK", 1, 0.0, 0.0, 1),
+                    ("lighting", "open", "EUR", 1, 70.0, 0.0, 0), ("lighting", "open", "NOK", 2, 1500.0, 500.0, 0)]

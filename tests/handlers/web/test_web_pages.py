@@ -133,12 +133,12 @@ async def test_the_pipeline_sums_open_sales_cases_per_gbu_and_stage_over_every_p
     sales = [("lighting", "open", 1000, 50), ("lighting", "open", 3000, 25), ("lighting", "available", None, None),
              ("coatings", "open", 200, 100)]
     web.intake.listing = [{"id": f"S-{i}", "case_type": "sales", "gbu": g, "status": s, "assignee": "peter",
-                           "fields": {"expected_revenue": r, "probability": p}} for i, (g, s, r, p) in enumerate(sales)]
+                           "fields": {"expected_revenue": r, "probability": p, "currency": "NOK"}} for i, (g, s, r, p) in enumerate(sales)]
     web.intake.listing.append({"id": "HD-9", "case_type": "helpdesk", "gbu": "lighting", "status": "open"})
     await web.sign_in("peter")
     page = await web.client.get("/pipeline")
     assert page.status_code == 200
-    assert "<td>open</td><td class=\"num\">2</td>\n<td class=\"num\">4,000.00</td><td class=\"num\">1,250.00</td>" \
+    assert "<td>open</td><td>NOK</td><td class=\"num\">2</td>\n<td class=\"num\">4,000.00</td><td class=\"num\">1,250.00</td>" \
         in page.text
     assert "coatings" in page.text and "200.00" in page.text
     assert [c[1].get("cursor") for c in web.intake.calls if c[0] == "cases"] == ["", "page-2"]

@@ -6,15 +6,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-REVENUE, CHANCE = "expected_revenue", "probability"  # the sales lifecycle's fields (probability in %)
+REVENUE, CHANCE, CURRENCY = "expected_revenue", "probability", "currency"  # the sales lifecycle's fields (probability in %)
 
 
 @dataclass
 class PipelineRow:
-    """One GBU and stage: how many cases, their expected revenue and that revenue weighted by the chance."""
+    """One GBU, stage and currency: how many cases, their expected revenue and that revenue weighted by the chance."""
 
     gbu: str
     stage: str
+    currency: str
     count: int = 0
     expected_revenue: float = 0.0
     weighted_revenue: float = 0.0
@@ -36,13 +37,16 @@ def chance_of(value: Any) -> float:
 
 
 def pipeline(cases: Iterable[Mapping[str, Any]]) -> list[PipelineRow]:
-    """Rows per (GBU, stage = status), sorted by GBU then stage; a case without a revenue still counts."""
-    rows: dict[tuple[str, str], PipelineRow] = {}
+    """Rows per (GBU, stage = status, currency), sorted; a case without a revenue still counts.
+
+    Amounts in different currencies are never added up: there is no exchange rate in the backbone.
+    """
+    rows: dict[tuple[str, str, str], PipelineRow] = {}
     for case in cases:
-        gbu, stage = str(case.get("gbu") or "—"), str(case.get("status") or "—")
-        row = rows.setdefault((gbu, stage), PipelineRow(gbu, stage))
-        row.count += 1
         fields = case.get("fields") or {}
+        key = (str(case.get("gbu") or "—"), str(case.get("status") or "—"), str(fields.get(CURRENCY) or "—"))
+        row = rows.setdefault(key, PipelineRow(*key))
+        row.count += 1
         revenue = _number(fields.get(REVENUE))
         if revenue is None:
             row.without_figures += 1
