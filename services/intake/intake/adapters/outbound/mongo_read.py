@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from intake.adapters.outbound.mongo_history import CaseHistory
 from intake.core.listing import CaseFilter, Cursor
 
 NEWEST_FIRST = [("case.updated_at", DESCENDING), ("_id", DESCENDING)]
-# The selective filters get an index each (filter, then the list's order); type, GBU and open/closed are broad:
-# they scan the newest-first index, which every page of any filter can also use.
-INDEXED_FILTERS = ("account_id", "assignee", "queue", "status")
+# Equality indexes for the selective filters (the account's is the store's own, `case.account_id`); type, GBU,
+# status and open/closed are broad. SecantusDB serves an equality from an index but sorts the matches in
+# memory, so (filter, order) compound indexes bought nothing there and cost every case write (docs/lifecycles.md).
+INDEXED_FILTERS = ("assignee", "queue")
 
 
 def list_query(where: CaseFilter, closed: Mapping[str, frozenset[str]], after: Cursor | None) -> dict[str, Any]:
@@ -41,10 +42,11 @@ class MongoCaseReader:
         self._history = CaseHistory(self._cases, db["case_history"])
 
     async def ensure_indexes(self) -> None:
-        """The list's order alone, and behind each selective filter."""
+        """The list's order (a MongoDB server pages the whole list from it), and the selective filters."""
         await self._cases.create_index(NEWEST_FIRST)
+        await self._cases.create_index("case.account_id")  # the store makes it too: the reader may start first
         for name in INDEXED_FILTERS:
-            await self._cases.create_index([(f"case.{name}", ASCENDING), *NEWEST_FIRST])
+            await self._cases.create_index(f"case.{name}")
 
     async def case(self, case_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """The state and the full history: moved chunks, then entries still pending (read first)."""
