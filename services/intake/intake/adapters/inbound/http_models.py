@@ -48,7 +48,7 @@ class ApprovalDecision(_Open):
     decision: str | None = Field(description="approve, reject, recall or auto_approve.")
     comment: str | None
     at: str | None
-    kind: Literal["manual", "automatic"]
+    kind: str = Field(description="`manual` or `automatic` (kept as the case stores it: never refused on the way out).")
 
 
 class HistoryItem(_Open):
