@@ -76,10 +76,26 @@ func main() {
 	}
 }
 
+// Records published before dataschema became a URI carry this value, which the SDK refuses (not absolute);
+// on a compacted topic they stay until their case changes, so they are read as the URI that replaced it.
+const legacySchema, schemaURI = `"case-backbone/1"`, `"urn:case-backbone:schema:portal.case_status_changed:1"`
+
+func upgraded(value []byte) []byte {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(value, &fields) != nil || string(fields["dataschema"]) != legacySchema {
+		return value
+	}
+	fields["dataschema"] = json.RawMessage(schemaURI)
+	if out, err := json.Marshal(fields); err == nil {
+		return out
+	}
+	return value
+}
+
 // decode reads one record: a valid CloudEvent whose data is a portal case status keyed by its case id.
 func decode(r *kgo.Record) (string, error) {
 	event := cloudevents.New()
-	if err := json.Unmarshal(r.Value, &event); err != nil { // Unmarshal validates the envelope too
+	if err := json.Unmarshal(upgraded(r.Value), &event); err != nil { // Unmarshal validates the envelope too
 		return "", fmt.Errorf("not a CloudEvent: %w", err)
 	}
 	if err := event.Validate(); err != nil {

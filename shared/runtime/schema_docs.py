@@ -2,6 +2,7 @@
 
 Each file validates one whole CloudEvent (envelope and `data`) of one type; its `$id` is the `dataschema`
 URI the backbone puts on messages of that type. `index.json` lists every type with its kind, topic and file.
+It also rewrites the generated tables of docs/contract.md (`shared.runtime.contract_md`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from shared.contract.envelope import dataschema_uri
 from shared.contract.registry import message_types
+from shared.runtime import contract_md
 from shared.runtime.doc_files import write_or_check
 from shared.settings import Topics
 
@@ -46,8 +48,12 @@ def names() -> list[str]:
 
 
 def main() -> int:
-    """Write every schema; with --check, fail if one is out of date instead."""
-    return write_or_check(DOCS, ".json", names(), render, "schemas")
+    """Write every schema and docs/contract.md's generated tables; with --check, fail if one is out of date instead."""
+    code = write_or_check(DOCS, ".json", names(), render, "schemas")
+    if not contract_md.write_or_check("--check" in sys.argv):
+        print("out of date: docs/contract.md's generated tables (run `make schemas`)")
+        return 1
+    return code
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from shared.contract.envelope import CloudEvent, new_event
 from shared.contract.registry import message_types
-from shared.runtime import schema_docs
+from shared.runtime import contract_md, schema_docs
 from shared.runtime.asyncapi_docs import DOCS as ASYNCAPI, built_services
 from shared.settings import Topics
 
@@ -41,6 +41,16 @@ def test_committed_schemas_are_what_the_contract_generates():
     assert files == set(schema_docs.names()), "run `make schemas`"
     for name in schema_docs.names():
         assert (schema_docs.DOCS / f"{name}.json").read_text() == schema_docs.render(name), f"run `make schemas` ({name})"
+
+
+def test_contract_md_generated_tables_are_current_and_name_every_type_and_field():
+    assert contract_md.write_or_check(check=True), "run `make schemas` (docs/contract.md's generated tables)"
+    text = contract_md.PATH.read_text()
+    assert [m.type for m in message_types() if f"`{m.type}`" not in text] == []
+    fields = [(m.type, f.alias or name) for m in message_types() for name, f in m.data.model_fields.items()]
+    assert [(type_, name) for type_, name in fields if f"`{name}`" not in text] == []
+    for kind, name in Topics().model_dump().items():
+        assert f"`{name}" in text, kind
 
 
 def test_every_asyncapi_message_is_one_envelope_with_key_and_correlation():
