@@ -7,7 +7,7 @@ typo is reported instead of silently ignored.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -181,6 +181,18 @@ class CaseRecordSatisfaction(_Command):
     feedback: str | None = Field(None, description="What the customer said.")
 
 
+class StepDecision(BaseModel):
+    """One approver's decision within a step, for the case's approval history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approver: str = Field(min_length=1, max_length=200, description="Person who decided (a delegate, if one did).")
+    on_behalf_of: str | None = Field(None, max_length=200, description="The approver a delegate, stand-in or escalation target decided for.")
+    decision: Literal["approve", "reject"] = Field(description="What this person decided.")
+    comment: str | None = Field(None, description="Their comment.")
+    at: datetime | None = Field(None, description="When they decided.")
+
+
 class CaseRecordApproval(_Command):
     """`case.record_approval`: an approval decision, sent by the approval service (`system:approval`)."""
 
@@ -189,6 +201,10 @@ class CaseRecordApproval(_Command):
     step: str = Field(min_length=1, description="Approval step decided, e.g. `approval`, `pre_approval`, `final_approval`.")
     approver: str = Field(min_length=1, description="Person who decided.")
     comment: str | None = Field(None, description="The approver's comment.")
+    on_behalf_of: str | None = Field(None, max_length=200, description="The approver the deciding person acted for "
+                                     "(delegate, out-of-office stand-in or escalation target), if any.")
+    decisions: list[StepDecision] = Field(default_factory=list, max_length=1000, description=(
+        "Every decision of the step, the deciding one last (mode `all`: each approver's); empty = just this one."))
 
 
 class CaseRequestQuote(_Command):

@@ -13,11 +13,15 @@ from faststream.kafka import KafkaBroker
 from approval.adapters.contract_docs import APPROVAL_COMMAND_ENVELOPE, APPROVAL_EVENT_ENVELOPE, RECORD_APPROVAL_ENVELOPE
 from approval.adapters.inbound.http import approval_routes
 from approval.adapters.inbound.scheduler import Scheduler
+from approval.adapters.inbound.waiting import waiting_routes
 from approval.adapters.outbound.mongo_store import MongoApprovalStore
 from approval.core import Csrf, Linker, RuleBook, approval_steps, load_rule_file
+from approval.core.content import Bounds
 from approval.ports.store import ApprovalStore
 from approval.service import ApprovalService
 from approval.settings import ApprovalSettings, link_secret_problem
+from shared.auth import Auth
+from shared.auth.principal import Principals
 from shared.contract.catalog import CommandRejectedEnvelope, EventEnvelope
 from shared.lifecycles import load_lifecycles
 from shared.runtime import mongo
@@ -56,7 +60,7 @@ def register(broker: KafkaBroker, settings: Settings, store: ApprovalStore, mark
     linker = Linker(settings.link_secret, settings.public_base_url, ttl=getattr(settings, "link_ttl", DEFAULT_TTL))
     publisher = Publisher(broker, settings.limits.record_bytes)
     service = ApprovalService(store, publisher, topics, rule_book(settings, people), linker, marks or PublishedMarks(),
-                              people=people)
+                              people=people, bounds=Bounds(settings.limits.text_chars, settings.limits.list_items))
     scheduler = Scheduler(service, getattr(settings, "approval_scheduler_seconds", 30.0))
     subscribe(broker, topics.case_events, settings.group_id, many=service.handle_events,
               limits=settings.limits, schema=EventEnvelope,
@@ -98,7 +102,9 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Any:
 
     csrf = Csrf(settings.link_secret, timedelta(minutes=settings.link_csrf_minutes))
     routes = approval_routes(store, approval.service.linker, csrf, broker, settings.topics.sent_by(PRINCIPAL))
-    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[routes], settings=settings,
+    # Before the link routes: /approvals/waiting is not a token.
+    waiting = waiting_routes(store, approval.service.linker, Auth.from_settings(settings, Principals(people)))
+    app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[waiting, routes], settings=settings,
                      on_startup=[prepare],
                      # relay first: a crash's leftovers; stopped last, after the marks were written
                      background=[relay, marks, approval.scheduler, people.loop],

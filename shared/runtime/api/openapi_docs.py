@@ -23,10 +23,13 @@ SERVICES = {
 
 
 def approval_routers() -> list[Any]:
-    """Approval's link routes (engineer G's router), built without store, linker or broker: nothing is called."""
+    """Approval's routes (waiting, links), built without store, linker or broker: nothing is called."""
     from approval.adapters.inbound.http import approval_routes
+    from approval.adapters.inbound.waiting import waiting_routes
+    from shared.auth import Auth
 
-    return [approval_routes(None, None, None, None, None)]  # type: ignore[arg-type]
+    return [waiting_routes(None, None, Auth(None, quiet=True)),  # type: ignore[arg-type]
+            approval_routes(None, None, None, None, None)]  # type: ignore[arg-type]
 
 
 def spec(service: str) -> dict[str, Any]:

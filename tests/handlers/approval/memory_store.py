@@ -95,6 +95,10 @@ class MemoryApprovalStore(_Docs):
     async def waiting_on(self, person: str) -> list[str]:
         return [k for k, d in self.docs.items() if person in d["waiting_on"]]
 
+    async def waiting_for(self, person: str, limit: int) -> list[CaseApprovals]:
+        found = [CaseApprovals.model_validate(d["state"]) for d in self.docs.values() if person in d["waiting_on"]]
+        return sorted(found, key=lambda s: s.current.opened_at if s.current else datetime.min)[:limit]
+
     async def absences(self) -> dict[str, Absence]:
         return {p: d["absence"] for p, d in self.absence_docs.items()}
 

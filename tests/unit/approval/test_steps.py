@@ -31,7 +31,7 @@ def test_mode_all_needs_every_approval():
     again = decide(first.state, "final_approval", "peter", "approve", None, NOW)
     assert isinstance(again, Refused) and again.code == "already_decided"
     second = decide(first.state, "final_approval", "john", "approve", None, NOW)
-    decision, step, approver, comment = second.settled
+    decision, step, approver, comment = second.settled[:4]
     assert (decision, step, approver) == ("approve", "final_approval", "john")
     assert "rule set v1, rule csr-marine" in comment
     assert second.state.current.status == "approved"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from approval.core.state import Absence, CaseApprovals, Outcome, Refused, Slot, Step
+from approval.core.state import Absence, CaseApprovals, Outcome, Refused, Settled, Slot, Step
 from approval.core.steps import delegated, requested, stand_in
 from approval.core.tokens import Linker
 from shared.directory import Directory
@@ -55,8 +55,23 @@ def decide(state: CaseApprovals | None, step_name: str, actor: str, decision: st
                 other.status = "skipped"  # `first` answered, or a rejection made the others moot
         why = f"rule set v{step.rule_set_version}, rule {step.rule_id}, mode {step.mode}"
         text = f"{comment} ({why})" if comment else f"({why})"
-        settled = ("approve" if outcome == "approved" else "reject", step.step, person, text)
+        # Every decision of the step goes to intake (mode `all`: each approver's), the deciding one last.
+        settled = Settled("approve" if outcome == "approved" else "reject", step.step, person, text, slot.on_behalf_of,
+                          tuple(decision_entry(step, s) for s in _decided_slots(step, slot)))
     return Outcome(new, events, settled)
+
+
+def decision_entry(step: Step, slot: Slot) -> dict:
+    """One decided part as the case's approval history keeps it (who decided, for whom, what, when)."""
+    return {"approver": slot.decided_by or slot.approver, "on_behalf_of": slot.on_behalf_of,
+            "decision": "approve" if slot.status == "approved" else "reject", "comment": slot.comment,
+            "at": slot.decided_at.isoformat() if slot.decided_at else None}
+
+
+def _decided_slots(step: Step, last: Slot) -> list[Slot]:
+    """The step's decided parts in the order they were decided, `last` (the deciding one) at the end."""
+    done = [s for s in step.slots if s.status in ("approved", "rejected") and s is not last]
+    return sorted(done, key=lambda s: s.decided_at or step.opened_at) + [last]
 
 
 def _step_outcome(step: Step) -> str:
@@ -147,7 +162,7 @@ def recall(state: CaseApprovals | None, step_name: str | None, actor: str, actor
     event = ("approval.recalled", {"case_id": new.case_id, "approval_id": step.approval_id, "step": step.step,
                                    "by": actor, "comment": comment})
     text = f"Recalled by {actor}" + (f": {comment}" if comment else "")
-    return Outcome(new, [event], ("recall", step.step, actor, text))
+    return Outcome(new, [event], Settled("recall", step.step, actor, text))
 
 
 def absence_started(state: CaseApprovals, absence: Absence, now: datetime, absences: dict[str, Absence],

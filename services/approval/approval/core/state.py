@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
+
+from approval.core.content import CaseContent
 
 SlotStatus = Literal["pending", "approved", "rejected", "skipped"]
 StepStatus = Literal["pending", "approved", "rejected", "recalled", "cancelled"]
@@ -29,6 +31,11 @@ class Slot(BaseModel):
     def current(self) -> str:
         """The person asked to decide now."""
         return self.acting or self.approver
+
+    @property
+    def on_behalf_of(self) -> str | None:
+        """The approver someone else decided for (delegate, stand-in, escalation target), else None."""
+        return self.approver if self.decided_by and self.decided_by != self.approver else None
 
     def eligible(self) -> set[str]:
         """Everyone who may decide this part: approver, acting approver and escalation target."""
@@ -80,6 +87,7 @@ class CaseApprovals(BaseModel):
     gbu: str | None = None
     account_id: str | None = None
     facts: dict[str, Any] = Field(default_factory=dict, description="country, product_line: rule conditions.")
+    content: CaseContent = Field(default_factory=CaseContent, description="What the approval page shows of the case.")
     current: Step | None = None
     history: list[Step] = Field(default_factory=list)
 
@@ -115,13 +123,24 @@ class Absence:
         return self.start <= now < self.end
 
 
+class Settled(NamedTuple):
+    """A step's result for intake: decision, step, deciding person, comment, and every decision of the step."""
+
+    decision: str
+    step: str
+    approver: str
+    comment: str | None
+    on_behalf_of: str | None = None
+    decisions: tuple[dict[str, Any], ...] = ()
+
+
 @dataclass
 class Outcome:
     """What an operation changed: new state, events to publish and, when settled, the case decision."""
 
     state: CaseApprovals
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    settled: tuple[str, str, str, str] | None = None  # decision, step, approver, comment for intake
+    settled: Settled | None = None
 
 
 @dataclass

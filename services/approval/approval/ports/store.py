@@ -46,6 +46,9 @@ class ApprovalStore(AggregateStore[CaseApprovals], Protocol):
     async def waiting_on(self, person: str) -> list[str]:
         """Case ids whose open step waits on `person`."""
 
+    async def waiting_for(self, person: str, limit: int) -> list[CaseApprovals]:
+        """States whose open step waits on `person` (any eligible role), oldest step first, at most `limit`."""
+
     async def absences(self) -> dict[str, Absence]:
         """Every recorded absence by person (the latest one recorded per person)."""
 

@@ -140,8 +140,10 @@ class ApprovalEntry(_Part):
     at: datetime
     command_id: str
     step: str
-    decision: Literal["approve", "reject", "recall"]
+    decision: Literal["approve", "reject", "recall", "auto_approve"]
     approver: str
+    on_behalf_of: str | None = None  # the approver a delegate (stand-in, escalation target) decided for
     comment: str | None = None
+    kind: Literal["manual", "automatic"] = "manual"
     status_before: str
     status_after: str

@@ -12,7 +12,8 @@ from intake.core.transitions import move_manually
 
 
 def submit(ctx: Ctx) -> Refused | None:
-    """`case.submit`: nothing to store; the `submitted*` triggers move the case."""
+    """`case.submit`: nothing to store; the `submitted*` triggers move the case (a sales rep's: approved at once)."""
+    ctx.post.append(lambda: auto_approved(ctx))
     return None
 
 
@@ -61,19 +62,52 @@ def close(ctx: Ctx) -> Refused | None:
 
 
 def record_approval(ctx: Ctx) -> Refused | None:
-    """`case.record_approval`: checks the step, records it; `approval_*` triggers move the case."""
+    """`case.record_approval`: checks the step, records every decision of it; `approval_*` triggers move the case.
+
+    A rejection that closes the case (a CSR's `closed_rejected`) gets the closure fields and `case.closed`.
+    """
     d, status = ctx.data, ctx.lc.status(ctx.case.status)
     expected = status.approval_step if status else None
     if expected is None:
         return refuse("transition_not_allowed", f"This {ctx.lc.label} is not awaiting an approval (it is '{ctx.case.status}').")
     if d.step != expected:
         return refuse("transition_not_allowed", f"This {ctx.lc.label} awaits the {expected} step, not {d.step}.")
-    entry = ApprovalEntry(at=ctx.now, command_id=ctx.command_id, step=d.step, decision=d.decision, approver=d.approver,
-                          comment=d.comment, status_before=ctx.case.status, status_after=ctx.case.status)
-    ctx.case.approval_history.append(entry)
-    ctx.post.append(lambda: setattr(entry, "status_after", ctx.case.status))
+    common = {"command_id": ctx.command_id, "step": d.step, "status_before": ctx.case.status, "status_after": ctx.case.status}
+    # Mode `all`: every approver's decision, the deciding one last (it carries the step's outcome and the rule).
+    entries = [ApprovalEntry(at=x.at or ctx.now, decision=x.decision, approver=x.approver, on_behalf_of=x.on_behalf_of,
+                             comment=x.comment, **common) for x in d.decisions[:-1]]
+    last_at = d.decisions[-1].at if d.decisions else None
+    entries.append(ApprovalEntry(at=last_at or ctx.now, decision=d.decision, approver=d.approver,
+                                 on_behalf_of=d.on_behalf_of, comment=d.comment, **common))
+    ctx.case.approval_history.extend(entries)
+    ctx.post.append(lambda: _after_approval(ctx, entries))
     ctx.emit("case.approval_recorded", step=d.step, decision=d.decision, approver=d.approver, comment=d.comment)
     return None
+
+
+def _after_approval(ctx: Ctx, entries: list[ApprovalEntry]) -> None:
+    """Once the triggers moved the case: the entries' status after, and the closure of a rejection that closed it."""
+    c = ctx.case
+    for entry in entries:
+        entry.status_after = c.status
+    now_status = ctx.lc.status(c.status)
+    if now_status is None or not now_status.is_closed:  # it awaited an approval before: never closed then
+        return
+    reason = next((r for r, code in ctx.lc.closing.reasons.items() if code == c.status), c.status)
+    c.closure_reason, c.closure_comment = reason, ctx.data.comment
+    c.closed_at, c.closed_by = ctx.now, ctx.data.approver  # the approver closed it, not system:approval
+    ctx.emit("case.closed", reason=reason, duplicate_of=None, comment=ctx.data.comment)
+
+
+def auto_approved(ctx: Ctx) -> None:
+    """A sales rep's own request approved at once (trigger `submitted_by_sales_rep`): an automatic history entry."""
+    if not any(t == "case.status_changed" and f.get("trigger_name") == "submitted_by_sales_rep" for t, f in ctx.events):
+        return
+    step = next((s.approval_step for s in ctx.lc.statuses if s.approval_step), "approval")
+    ctx.case.approval_history.append(ApprovalEntry(
+        at=ctx.now, command_id=ctx.command_id, step=step, decision="auto_approve", approver=ctx.actor.id,
+        comment="Approved automatically: the request was created and submitted by a sales rep (seed 000).",
+        kind="automatic", status_before=ctx.before.status if ctx.before else ctx.case.status, status_after=ctx.case.status))
 
 
 def assign(ctx: Ctx) -> Refused | None:

@@ -43,6 +43,8 @@ class MongoApprovalStore(MongoLinks):
             await outbox.ensure_indexes()
         await self.approvals.create_index("next_due", sparse=True)
         await self.approvals.create_index("waiting_on")
+        # "Approvals waiting for me": the person's open steps, oldest first, from the index alone.
+        await self.approvals.create_index([("waiting_on", 1), ("state.current.opened_at", 1)])
         await self.absence_book.ensure_indexes()
         await self.ensure_links()
 
@@ -87,6 +89,11 @@ class MongoApprovalStore(MongoLinks):
     async def waiting_on(self, person: str) -> list[str]:
         """Case ids whose open step waits on `person`."""
         return [doc["_id"] async for doc in self.approvals.find({"waiting_on": person}, {"_id": 1})]
+
+    async def waiting_for(self, person: str, limit: int) -> list[CaseApprovals]:
+        """States whose open step waits on `person`, oldest step first (one indexed query)."""
+        cursor = self.approvals.find({"waiting_on": person}, {"state": 1}).sort("state.current.opened_at", 1)
+        return [CaseApprovals.model_validate(doc["state"]) async for doc in cursor.limit(limit)]
 
     async def absences(self) -> dict[str, Absence]:
         """Every recorded absence by person."""
