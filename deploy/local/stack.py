@@ -172,7 +172,7 @@ class LocalStack:
         """What one service alone gets: its store; the notifier's case links and web's APIs point at each other."""
         own = {"MONGODB_URL": self.store_urls[label]} if label in self.store_urls else {}
         web = self.env.get("WEB_HTTP")
-        if label == "notifier" and web:  # every staff e-mail's case link lands on the web case page
+        if label in ("notifier", "approval") and web:  # staff case links (e-mails, the approval page) land on web
             own["CASE_LINK_BASE"] = web
         if label == "web":  # locally the development issuer signs people in (docs/web.md)
             own.update({"INTAKE_URL": self.env.get("INTAKE_HTTP", ""), "APPROVAL_URL": self.env.get("APPROVAL_HTTP", ""),

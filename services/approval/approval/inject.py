@@ -101,7 +101,8 @@ def build(settings: ApprovalSettings, broker: KafkaBroker | None = None) -> Any:
         await approval.service.refresh_rules()  # a newer set accepted before a restart stays in force
 
     csrf = Csrf(settings.link_secret, timedelta(minutes=settings.link_csrf_minutes))
-    routes = approval_routes(store, approval.service.linker, csrf, broker, settings.topics.sent_by(PRINCIPAL))
+    routes = approval_routes(store, approval.service.linker, csrf, broker, settings.topics.sent_by(PRINCIPAL),
+                             case_links=settings.case_links)
     # Before the link routes: /approvals/waiting is not a token.
     waiting = waiting_routes(store, approval.service.linker, Auth.from_settings(settings, Principals(people)))
     app = create_app(broker, checks={"store": lambda: mongo.ping(client)}, routers=[waiting, routes], settings=settings,

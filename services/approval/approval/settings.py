@@ -22,6 +22,13 @@ class ApprovalSettings(Settings):
     link_ttl_days: float = Field(14.0, gt=0, description="How long an e-mailed approval link works (env LINK_TTL_DAYS).")
     link_csrf_minutes: float = Field(720.0, gt=0, description="How long the decision form of a rendered approval page "
                                      "may be submitted (env LINK_CSRF_MINUTES).")
+    case_link_base: str | None = Field(None, description="Base of the staff case page the approval page links to, "
+                                       "`{base}/cases/{id}` (env CASE_LINK_BASE, as the notifier's); default public_base_url.")
+
+    @property
+    def case_links(self) -> str:
+        """Where the staff case page lives, without a trailing slash."""
+        return (self.case_link_base or self.public_base_url).rstrip("/")
 
     @property
     def link_ttl(self) -> timedelta:

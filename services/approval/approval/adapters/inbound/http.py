@@ -27,7 +27,7 @@ USED = "This approval link was already used."
 
 
 def approval_routes(store: ApprovalStore, linker: Linker, csrf: Csrf, broker: KafkaBroker, topics: Topics,
-                    comment_chars: int = 4000) -> APIRouter:
+                    comment_chars: int = 4000, case_links: str = "") -> APIRouter:
     """The link routes as a FastAPI router (mounted by the service's app; no bearer token on them)."""
     router = APIRouter(tags=["approval links"])
     log = structlog.get_logger().bind(component="approval.links")
@@ -60,7 +60,7 @@ def approval_routes(store: ApprovalStore, linker: Linker, csrf: Csrf, broker: Ka
                     "expires": datetime.fromtimestamp(claim.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")}
         message = None if step.is_open else f"This approval request is closed ({step.status})."
         response = answer(request, 200, title=f"Approval requested: {step.step} of {claim.case_id}",
-                          message=message, view=view_of(state, step, claim), form=form)
+                          message=message, view=view_of(state, step, claim, case_links), form=form)
         if form:
             link = urlsplit(linker.link(token))
             # The cookie goes back only to this link's own path, only from our own pages (Strict), never to scripts.

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from approval.core import CaseApprovals, LinkClaim, Step
+from approval.core.views import approval_history
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # Everything rendered is escaped: names, comments and ids come from people and other systems.
@@ -26,17 +27,23 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def view_of(state: CaseApprovals, step: Step, claim: LinkClaim) -> dict[str, Any]:
-    """The case and the step as the approval state holds them, for the person of the link."""
+def view_of(state: CaseApprovals, step: Step, claim: LinkClaim, case_links: str) -> dict[str, Any]:
+    """The case and the step as the approval state holds them, for the person of the link (seed 001's content)."""
     mine = next((s for s in step.slots if claim.person in s.eligible()), None)
+    content = state.content
     return {
         "case_id": state.case_id, "case_type": state.case_type, "gbu": state.gbu, "account_id": state.account_id,
+        "account_name": content.account_name, "subject": content.subject, "description": content.description,
+        "products": [p.model_dump(mode="json") for p in content.products], "product_count": content.product_count,
+        "feasibility_conclusion": content.feasibility_conclusion, "registered_by": content.registered_by,
+        "case_link": f"{case_links}/cases/{state.case_id}",
         "approval_id": step.approval_id, "step": step.step, "status": step.status, "mode": step.mode,
         "approver": claim.person, "your_part": mine.model_dump(mode="json") if mine else None,
         "approvers": [s.model_dump(mode="json") for s in step.slots], "rule_id": step.rule_id,
         "rule_set_version": step.rule_set_version, "requested_by": step.requested_by,
         "opened_at": _iso(step.opened_at), "remind_at": _iso(step.remind_at), "escalate_at": _iso(step.escalate_at),
         "link_expires_at": _iso(datetime.fromtimestamp(claim.expires, UTC)),
+        "approval_history": approval_history(state),
     }
 
 
