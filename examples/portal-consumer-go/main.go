@@ -33,7 +33,7 @@ type PortalCaseStatus struct {
 func main() {
 	brokers := flag.String("brokers", env("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"), "comma-separated bootstrap servers")
 	topic := flag.String("topic", env("PORTAL_TOPIC", "portal.case-status"), "the portal.case-status topic")
-	idle := flag.Duration("idle", 0, "exit after this long without a record (0: run until killed)")
+	idle := flag.Duration("idle", 0, "once a record was read, exit after this long without another (0: run until killed)")
 	flag.Parse()
 
 	opts := []kgo.Opt{
@@ -51,16 +51,18 @@ func main() {
 	}
 	defer client.Close()
 
+	seen := false // the idle timeout starts with the first record: connecting may take longer than it
 	for {
 		ctx, cancel := context.Background(), context.CancelFunc(func() {})
-		if *idle > 0 {
+		if *idle > 0 && seen {
 			ctx, cancel = context.WithTimeout(ctx, *idle)
 		}
 		fetches := client.PollFetches(ctx)
 		cancel()
-		if *idle > 0 && fetches.NumRecords() == 0 && ctx.Err() != nil {
+		if seen && fetches.NumRecords() == 0 && ctx.Err() != nil {
 			return // nothing new for `idle`: caught up
 		}
+		seen = seen || fetches.NumRecords() > 0
 		fetches.EachError(func(t string, p int32, err error) {
 			if err != context.DeadlineExceeded {
 				fail("fetch %s[%d]: %v", t, p, err)

@@ -83,7 +83,7 @@ def test_the_go_consumer_prints_the_status_of_the_case(closed_case, settings: Se
         assert done.returncode == 0, done.stdout + done.stderr
     run_env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
                "PORTAL_TOPIC": settings.topics.portal_case_status, **credentials.env("portal")}
-    done = subprocess.run([str(binary), "-idle", "10s"], env=run_env, capture_output=True, text=True,
+    done = subprocess.run([str(binary), "-idle", "4s"], env=run_env, capture_output=True, text=True,
                           timeout=180, check=False)
     assert done.returncode == 0 and done.stderr == "", done.stderr  # nothing skipped: every record was valid
     lines = [line.split(" ", 1) for line in done.stdout.splitlines()]
