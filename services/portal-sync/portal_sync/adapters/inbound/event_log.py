@@ -45,6 +45,11 @@ class EventLog:
         """The offset after the last record of every partition, now."""
         return await self._consumer.end_offsets(self._parts)
 
+    async def count(self, end: Offsets) -> int:
+        """How many records lie between the beginning and `end` (a rebuild's total, for its progress)."""
+        begin = await self._consumer.beginning_offsets(self._parts)
+        return sum(max(end.get(tp, 0) - begin.get(tp, 0), 0) for tp in self._parts)
+
     async def read(self, start: Offsets | None, end: Offsets) -> AsyncIterator[CloudEvent]:
         """Envelopes from `start` (None = the beginning) up to `end`, each partition in order."""
         begin = start or await self._consumer.beginning_offsets(self._parts)

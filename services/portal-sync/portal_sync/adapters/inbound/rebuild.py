@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import structlog
@@ -36,6 +37,9 @@ from shared.runtime.unit_of_work import Message
 
 SWITCH_GRACE = 1.0
 CATCH_UP_BATCH = 200  # events of the catch-up handed to the service at once, as its consumer would
+PROGRESS_EVERY = 100  # events between two progress reports
+
+Progress = Callable[[int, int], None]  # (events replayed, events to replay), e.g. the CLI's progress bar
 
 
 @dataclass
@@ -53,8 +57,12 @@ class Report:
     no_longer_shown: int
 
 
-async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None) -> Report:
-    """Build a new generation from the whole event log, switch to it, publish what the customer sees differently."""
+async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None,
+                  progress: Progress | None = None) -> Report:
+    """Build a new generation from the whole event log, switch to it, publish what the customer sees differently.
+
+    `progress(done, total)` is called as the replay goes (every PROGRESS_EVERY events and at its end).
+    """
     known = known_statuses()
     mapping, text = load_mapping(mapping_file or settings.portal_mapping_file, known)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
@@ -74,10 +82,14 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None)
         async with EventLog(settings.kafka_bootstrap_servers, settings.topics.case_events,
                             settings_options(settings)) as events:
             end = await events.end()
-            states, count = {}, 0
+            states, count, total = {}, 0, await events.count(end)
             async for event in events.read(None, end):
                 count += 1
                 fold(states, _facts(event), mapping, generation.number, service.limits)
+                if progress and count % PROGRESS_EVERY == 0:
+                    progress(count, total)
+            if progress:  # records the live service dead-lettered are in the total but not replayed
+                progress(total, total)
             old = await store.all(previous.number) if previous else {}
             await _send_queued(store, publisher, previous.number if previous else 0, old)  # what was queued is seen
             carried = carry_forward({case_id: s.state for case_id, s in old.items()}, states, mapping,
