@@ -40,7 +40,8 @@ def test_committed_schemas_are_what_the_contract_generates():
     files = {p.stem for p in schema_docs.DOCS.glob("*.json")}
     assert files == set(schema_docs.names()), "run `make schemas`"
     for name in schema_docs.names():
-        assert (schema_docs.DOCS / f"{name}.json").read_text() == schema_docs.render(name), f"run `make schemas` ({name})"
+        text = (schema_docs.DOCS / f"{name}.json").read_text()
+        assert text == schema_docs.render(name), f"run `make schemas` ({name})"
 
 
 def test_contract_md_generated_tables_are_current_and_name_every_type_and_field():

@@ -1,4 +1,4 @@
-"""Independent readers accept what a journey really publishes: the Python CloudEvents SDK, docs/schemas, and a Go consumer.
+"""Independent readers accept what a journey publishes: the Python CloudEvents SDK, docs/schemas, a Go consumer.
 
 One change request is driven through Kafka (intake and portal-sync as real processes) to `Closed`. Every
 record it caused on `case.events` and `portal.case-status` is then read by the `cloudevents` SDK (Kafka
