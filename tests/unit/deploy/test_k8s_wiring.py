@@ -76,8 +76,6 @@ def shared_env_problems(compose: dict, m: dict) -> list[str]:
     if "replicaSet=" not in data.get("MONGODB_URL", ""):
         problems.append("MONGODB_URL must name the replica set")
     for cm in m["ConfigMap"].values():
-        if not all(isinstance(v, str) for v in (cm.get("data") or {}).values()):
-            problems.append(f"ConfigMap {cm['metadata']['name']}: data values must be strings")
         if "LINK_SECRET" in (cm.get("data") or {}):
             problems.append(f"ConfigMap {cm['metadata']['name']} holds LINK_SECRET")
     return problems
