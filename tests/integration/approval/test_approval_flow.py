@@ -10,6 +10,7 @@ import pytest
 
 from approval.core import load_rule_file
 from tests.integration.approval.conftest import Wire, new_id
+from tests.support.oidc import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +121,79 @@ async def test_rules_upsert_valid_and_invalid(wire: Wire):
     await wire.case("case.submit", case_id, carl)
     [asked] = await wire.wait("approval.requested", case_id)
     assert (asked["data"]["approver"], asked["data"]["rule_set_version"]) == ("clara", 2)
+
+
+def _get(base: str, path: str, who: str) -> tuple[int, dict]:
+    with httpx.Client(base_url=base, timeout=30, headers=bearer(who)) as client:
+        reply = client.get(path)
+        return reply.status_code, reply.json()
+
+
+async def test_mode_all_with_a_delegate_the_waiting_list_the_page_the_complete_history_and_the_rejection_closure(
+        wire: Wire, approval, intake):
+    case_id, nina = new_id("CSR"), {"id": "nina", "roles": ["tech_team"]}
+    await wire.case("case.open", case_id, MARY, case_type="csr", gbu="marine", account_id="ACC-1001",
+                    subject="Salt-mist <coating>", description="Offshore luminaires need C5-M coating.", fields=CSR)
+    await wire.case("case.add_product", case_id, MARY, product_id="P-7", name="Deck light")
+    await wire.case("case.submit", case_id, MARY)
+    await wire.wait("approval.requested", case_id)
+    await wire.approval("approval.decide", case_id, JOHN, case_id=case_id, step="pre_approval", decision="approve")
+    await wire.wait("case.status_changed", case_id, where=lambda d: d["data"]["to"] == "under_assessment")
+    await wire.case("case.record_assessment", case_id, FRANK, feasibility_conclusion="Feasible with supplier B")
+    await wire.case("case.submit", case_id, FRANK)
+    await wire.wait("approval.requested", case_id, count=2, where=lambda d: d["data"]["step"] == "final_approval")
+
+    # john hands his part to nina: the waiting list shows it to her (with her own link), and still to john and peter
+    await wire.approval("approval.delegate", case_id, JOHN, step="final_approval", to="nina", comment="on site")
+    [asked] = await wire.wait("approval.requested", case_id, where=lambda d: d["data"]["approver"] == "nina")
+    assert asked["data"]["on_behalf_of"] == "john"
+    status, waiting = _get(approval.url, "/approvals/waiting", "nina")
+    mine = [i for i in waiting["items"] if i["case_id"] == case_id]
+    assert status == 200 and len(mine) == 1 and mine[0]["subject"] == "Salt-mist <coating>"
+    assert mine[0]["step"] == "final_approval" and mine[0]["link"].startswith("http://approvals.test/approvals/")
+    assert any(i["case_id"] == case_id for i in _get(approval.url, "/approvals/waiting", "peter")[1]["items"])
+    assert _get(approval.url, "/approvals/waiting", "cust.ola")[0] == 403
+
+    # her page shows the case content approval kept from the case events, and the history so far
+    path = mine[0]["link"].removeprefix("http://approvals.test")
+    page = httpx.get(approval.url + path, headers={"accept": "application/json"}, timeout=30).json()
+    assert (page["subject"], page["description"]) == ("Salt-mist <coating>", "Offshore luminaires need C5-M coating.")
+    assert page["product_count"] == 1 and page["products"] == [{"product_id": "P-7", "name": "Deck light"}]
+    assert page["feasibility_conclusion"] == "Feasible with supplier B" and page["registered_by"] == "mary"
+    assert [(e["step"], e["approver"]) for e in page["approval_history"]] == [("pre_approval", "john")]
+    html = httpx.get(approval.url + path, timeout=30).text
+    assert "Salt-mist &lt;coating&gt;" in html and f"/cases/{case_id}" in html
+
+    await wire.approval("approval.decide", case_id, nina, case_id=case_id, step="final_approval", decision="approve",
+                        comment="Coating checked")
+    await wire.approval("approval.decide", case_id, PETER, case_id=case_id, step="final_approval", decision="approve")
+    await wire.wait("case.status_changed", case_id, where=lambda d: d["data"]["to"] == "under_implementation")
+    history = _get(intake.url, f"/cases/{case_id}", "mary")[1]["approval_history"]
+    assert [(e["step"], e["approver"], e["on_behalf_of"], e["decision"], e["kind"]) for e in history] == [
+        ("pre_approval", "john", None, "approve", "manual"), ("final_approval", "nina", "john", "approve", "manual"),
+        ("final_approval", "peter", None, "approve", "manual")]
+    assert history[1]["comment"] == "Coating checked" and "mode all" in history[2]["comment"]
+
+    # an approver's rejection closes a CSR as the lifecycle's other closures do
+    rejected_id = new_id("CSR")
+    await wire.case("case.open", rejected_id, MARY, case_type="csr", gbu="marine", account_id="ACC-1001",
+                    subject="Unobtainium labels", fields=CSR)
+    await wire.case("case.add_product", rejected_id, MARY, product_id="P-8")
+    await wire.case("case.submit", rejected_id, MARY)
+    await wire.wait("approval.requested", rejected_id)
+    await wire.approval("approval.decide", rejected_id, JOHN, case_id=rejected_id, step="pre_approval",
+                        decision="reject", comment="Not sourceable")
+    [closed] = await wire.wait("case.closed", rejected_id)
+    assert closed["data"]["reason"] == "rejected" and closed["data"]["status"] == "closed_rejected"
+    case = _get(intake.url, f"/cases/{rejected_id}", "mary")[1]["case"]
+    assert (case["closure_reason"], case["closed_by"], case["status"]) == ("rejected", "john", "closed_rejected")
+    assert case["closed_at"] and case["closure_comment"].startswith("Not sourceable")
+
+    # a sales rep's own customer request is approved at once, and says so in its approval history
+    auto_id = new_id("CR")
+    await wire.case("case.open", auto_id, MARY, case_type="customer_request", gbu="marine", account_id="ACC-1001",
+                    subject="Datasheet", fields={"request_type": "technical_information"})
+    await wire.case("case.submit", auto_id, MARY)
+    await wire.wait("case.status_changed", auto_id, where=lambda d: d["data"]["to"] == "approved")
+    [auto] = _get(intake.url, f"/cases/{auto_id}", "mary")[1]["approval_history"]
+    assert (auto["decision"], auto["kind"], auto["approver"]) == ("auto_approve", "automatic", "mary")

@@ -74,6 +74,12 @@ async def test_due_timers_and_waiting_on(store):
     assert await store.next_due() == NOW
     assert await store.waiting_on("peter") == ["C3"]
     assert sorted(await store.waiting_on("john")) == ["C2", "C3"]
+    early = state("C5", people=("john",))
+    early.current.opened_at = NOW - timedelta(days=1)
+    await put(store, early)
+    assert [s.case_id for s in await store.waiting_for("john", 10)][0] == "C5"  # oldest step first
+    assert [s.case_id for s in await store.waiting_for("peter", 10)] == ["C3"] and len(await store.waiting_for("john", 2)) == 2
+    assert "waiting_on_1_state.current.opened_at_1" in await store.approvals.index_information()
 
 
 async def test_absences_replace_apply_once(store):
