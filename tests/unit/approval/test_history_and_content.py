@@ -54,3 +54,10 @@ def test_waiting_for_skips_decided_parts_and_signs_a_link_for_the_person():
     decided = decide(state, "final_approval", "peter", "approve", None, NOW).state
     assert waiting_for("peter", [decided], LINKER) == [] and len(waiting_for("john", [decided], LINKER)) == 1
     assert LINKER.verify(waiting_for("john", [decided], LINKER)[0]["link"].rsplit("/", 1)[1]).person == "john"
+
+
+def test_comments_sent_per_decision_are_cut_so_the_command_stays_small():
+    state = decide(_final(), "final_approval", "john", "approve", "y" * 5000, NOW).state
+    settled = decide(state, "final_approval", "peter", "approve", "z" * 5000, NOW).settled
+    assert [len(d["comment"]) for d in settled.decisions] == [1000, 1000]
+    assert settled.comment.startswith("z" * 5000)  # the deciding comment travels whole, as before

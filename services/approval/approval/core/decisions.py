@@ -61,10 +61,14 @@ def decide(state: CaseApprovals | None, step_name: str, actor: str, decision: st
     return Outcome(new, events, settled)
 
 
+ENTRY_COMMENT_CHARS = 1000  # per decision in `case.record_approval`: a large group's command stays far below command_bytes
+
+
 def decision_entry(step: Step, slot: Slot) -> dict:
     """One decided part as the case's approval history keeps it (who decided, for whom, what, when)."""
+    comment = slot.comment[:ENTRY_COMMENT_CHARS] if slot.comment else slot.comment
     return {"approver": slot.decided_by or slot.approver, "on_behalf_of": slot.on_behalf_of,
-            "decision": "approve" if slot.status == "approved" else "reject", "comment": slot.comment,
+            "decision": "approve" if slot.status == "approved" else "reject", "comment": comment,
             "at": slot.decided_at.isoformat() if slot.decided_at else None}
 
 
