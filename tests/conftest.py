@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared.runtime.acls import acls, create_acls, wait_until_effective
 from shared.runtime.create_topics import ensure_topics, topic_specs
 from shared.settings import Settings, Topics
-from tests.support import credentials
+from tests.support import containers, credentials
 from tests.support.env import service_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,20 +35,29 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    """Existing servers from KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL, else genuine Kafka + SecantusDB started here."""
+    """Existing servers from KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL; else, with a Docker engine, the official
+    apache/kafka and mongo images (testcontainers); else genuine Kafka + SecantusDB started here."""
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     kafka_url, mongo_url = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URL")
+    servers = containers.plan(os.environ)
     started = []
     with tempfile.TemporaryDirectory(prefix="case-backbone-") as tmp:
         try:
-            from servers import Kafka, MongoWire  # deploy/local, on pytest's pythonpath
+            from servers import Kafka, MongoWire, load_users  # deploy/local, on pytest's pythonpath
 
-            if not kafka_url:  # SASL/SCRAM with ACLs, like the local stack: every test client is a principal
+            # SASL/SCRAM with ACLs either way, like the local stack: every test client is a principal.
+            if servers.kafka == containers.CONTAINER:
+                started.append(containers.KafkaImage(load_users(Path(tmp) / "kafka")[0]).start())
+            elif servers.kafka == containers.LOCAL:
                 started.append(Kafka(Path(tmp) / "kafka", log_file=Path(tmp) / "kafka.log").start())
+            if servers.kafka != containers.EXISTING:
                 kafka_url = started[-1].bootstrap
                 credentials.USERS.update(started[-1].users)
-            if not mongo_url:
+            if servers.mongodb == containers.CONTAINER:
+                started.append(containers.MongoImage().start())
+            elif servers.mongodb == containers.LOCAL:
                 started.append(MongoWire(Path(tmp) / "store", log_file=Path(tmp) / "store.log").start())
+            if servers.mongodb != containers.EXISTING:
                 mongo_url = started[-1].url
             yield Stack(kafka=kafka_url, mongodb=mongo_url, users=dict(credentials.USERS))
         finally:
