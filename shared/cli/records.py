@@ -62,20 +62,23 @@ class Log:
     """Topics read from chosen positions, partition by partition, without committing anything."""
 
     def __init__(self, env: Env, *topics: str) -> None:
-        self.topics = topics
+        self.env, self.topics = env, topics
         self.consumer = AIOKafkaConsumer(bootstrap_servers=env.bootstrap, group_id=None, enable_auto_commit=False,
                                          client_id="backbone-cli", **env.kafka())
         self.parts: list[TopicPartition] = []
 
     async def __aenter__(self) -> "Log":
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.env.bootstrap, client_id="backbone-cli", **self.env.kafka())
+        await admin.start()
+        try:
+            described = await admin.describe_topics(list(self.topics))
+        finally:
+            await admin.close()
+        for topic in described:
+            if topic.get("error_code") or not topic["partitions"]:
+                raise LookupError(f"topic {topic['topic']!r} does not exist (or this principal may not describe it)")
+            self.parts += sorted(TopicPartition(topic["topic"], p["partition"]) for p in topic["partitions"])
         await self.consumer.start()
-        await self.consumer.topics()  # fetches every topic's metadata, partitions included
-        for topic in self.topics:
-            partitions = self.consumer.partitions_for_topic(topic)
-            if not partitions:
-                await self.consumer.stop()
-                raise LookupError(f"topic {topic!r} does not exist (or this principal may not describe it)")
-            self.parts += [TopicPartition(topic, p) for p in sorted(partitions)]
         self.consumer.assign(self.parts)
         return self
 
