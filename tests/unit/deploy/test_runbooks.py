@@ -21,10 +21,10 @@ FILE_ENDINGS = (".py", ".md", ".yaml", ".yml", ".json", ".env", ".properties")
 
 
 def runbooks() -> dict[str, str]:
-    """Runbook title -> its text."""
+    """Runbook title -> its text (the closing "Choices ..." part is not a runbook)."""
     text = (ROOT / "docs" / "operations.md").read_text().split("\n## Runbooks\n", 1)[1].split("\n## ", 1)[0]
     parts = re.split(r"^### (.+)$", text, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2], strict=True))
+    return {title: body for title, body in zip(parts[1::2], parts[2::2], strict=True) if not title.startswith("Choices")}
 
 
 def code_literals() -> set[str]:
