@@ -33,6 +33,12 @@ def fetch(base: str, case_id: str, token: str, timeout: float = 10.0) -> dict[st
     return response.json()
 
 
+def changes(items: list[Any]) -> str:
+    """`field: before -> after` for each change of a history entry."""
+    return "; ".join(f"{c.get('field')}: {render.brief(c.get('before'), 40)} -> {render.brief(c.get('after'), 60)}"
+                     if isinstance(c, dict) else render.brief(c, 60) for c in items)
+
+
 def show_case(doc: dict[str, Any]) -> None:
     """State, sections, approval history, history and advice, as tables."""
     case = doc.get("case", {})
@@ -47,8 +53,9 @@ def show_case(doc: dict[str, Any]) -> None:
     approvals = [(a.get("at"), a.get("step"), a.get("approver"), a.get("on_behalf_of"), a.get("decision"),
                   a.get("kind"), a.get("comment")) for a in doc.get("approval_history", [])]
     render.console.print(render.table("approval history", ["at", "step", "approver", "on behalf of", "decision",
-                                                           "kind", "comment"], approvals))
-    history = [(h.get("at"), h.get("actor"), h.get("action"), h.get("kind"), h.get("changes"))
+                                                           "kind", "comment"], approvals) if approvals
+                         else "approval history: none")
+    history = [(h.get("at"), h.get("actor"), h.get("action"), h.get("kind"), changes(h.get("changes") or []))
                for h in doc.get("history", [])]
     render.console.print(render.table("history (oldest first)", ["at", "actor", "action", "kind", "changes"], history))
     advice = [(a.get("code"), a.get("message")) for a in doc.get("advice", [])]

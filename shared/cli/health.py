@@ -36,7 +36,10 @@ async def _broker(env: Env, timeout: float) -> tuple[str, str, bool, str]:
     except Exception as exc:  # noqa: BLE001  # any failure is "down", said in the table
         return "kafka", env.bootstrap, False, f"{type(exc).__name__}: {exc}"
     finally:
-        await admin.close()
+        try:
+            await admin.close()
+        except Exception:  # noqa: BLE001  # a client that never connected has little to close
+            pass
 
 
 def _store(name: str, url: str, timeout: float) -> tuple[str, str, bool, str]:
@@ -54,8 +57,8 @@ async def check(env: Env, timeout: float) -> list[tuple[str, str, bool, str]]:
     """(what, where, up, detail) of each service, the broker and each distinct store."""
     stores = {k: v for k, v in env.values.items() if k.startswith("MONGODB_URL") and v}
     seen: dict[str, str] = {}
-    for key, url in sorted(stores.items()):
-        seen.setdefault(url, key.removeprefix("MONGODB_URL_").lower() if key != "MONGODB_URL" else "store (MONGODB_URL)")
+    for key, url in sorted(stores.items(), key=lambda item: item[0] == "MONGODB_URL"):  # a service's name first
+        seen.setdefault(url, key.removeprefix("MONGODB_URL_").lower().replace("_", "-") if key != "MONGODB_URL" else key)
     checks = [_http(k.lower().removesuffix("_http").replace("_http_", "#"), v, timeout)
               for k, v in env.services_http().items()]
     results = list(await asyncio.gather(*checks, _broker(env, timeout)))

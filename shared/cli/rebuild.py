@@ -55,4 +55,4 @@ def rebuild(ctx: typer.Context,
             except Exception as exc:  # noqa: BLE001  # a refused mapping or an unreachable store: said, exit 2
                 render.fail(f"{name}: {type(exc).__name__}: {exc}")
     for name, report in reports.items():
-        render.console.print(f"{name}: {json.dumps(report)}")
+        render.console.print(render.escape(f"{name}: {json.dumps(report)}"))

@@ -40,8 +40,11 @@ def record_line(record: Record, *, raw: bool = False) -> None:
     """One record: time, topic partition:offset, key, type and a short form of its data (or raw JSON)."""
     doc = record.json()
     if raw:
-        console.print_json(record.value.decode("utf-8", "replace")) if doc is not None else console.print(
-            escape(record.value.decode("utf-8", "replace")))
+        text = record.value.decode("utf-8", "replace")
+        if doc is not None:
+            console.print_json(text)
+        else:
+            console.print(escape(text))
         return
     kind = doc.get("type", "?") if doc else "(not a JSON object)"
     body = brief(doc.get("data", {})) if doc else brief(record.value.decode("utf-8", "replace"))

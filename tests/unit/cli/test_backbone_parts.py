@@ -91,3 +91,23 @@ def test_answers_cases_and_dead_letter_sources() -> None:
     assert not of_case(record({}, key="C-1"), "C-2") and of_case(record({}), None)
     assert source_topic("a.b.dlq", record(b"", **{"dlq-original-topic": "x.y"})) == "x.y"
     assert source_topic("a.b.dlq", record(b"")) == "a.b" and mark("a.b.dlq", record(b"")) == "a.b.dlq/1:7"
+
+
+def test_case_show_lays_out_state_history_and_approvals(capsys: pytest.CaptureFixture[str]) -> None:
+    from shared.cli import render
+    from shared.cli.case import show_case
+
+    render.console.width = 200
+    show_case({"case": {"id": "C-1", "status": "under_assessment"},
+               "sections": [{"title": "Case Information", "fields": [{"name": "gbu", "label": "GBU", "value": "marine"}]}],
+               "related": {"products": [{"product_id": "P-1"}], "product_count": 1},
+               "approval_history": [{"step": "pre_approval", "approver": "john", "on_behalf_of": None,
+                                     "decision": "approve", "comment": "ok", "at": "2026-11-01T09:00:00Z",
+                                     "kind": "manual"}],
+               "history": [{"at": "2026-11-01T08:00:00Z", "actor": "mary", "action": "case.update", "kind": "manual",
+                            "changes": [{"field": "subject", "before": "A", "after": "B"}]}],
+               "advice": [{"code": "csr_needs_product", "message": "Add a product", "at": "2026-11-01T08:00:00Z"}]})
+    out = capsys.readouterr().out
+    for text in ("under_assessment", "GBU", "marine", "P-1", "pre_approval", "john", "approve",
+                 "subject: A -> B", "csr_needs_product"):
+        assert text in out, text
