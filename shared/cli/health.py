@@ -27,9 +27,10 @@ async def _http(name: str, url: str, timeout: float) -> tuple[str, str, bool, st
 
 
 async def _broker(env: Env, timeout: float) -> tuple[str, str, bool, str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=env.bootstrap, client_id="backbone-health",
-                                request_timeout_ms=int(timeout * 1000), **env.kafka())
+    admin = None
     try:
+        admin = AIOKafkaAdminClient(bootstrap_servers=env.bootstrap, client_id="backbone-health",
+                                    request_timeout_ms=int(timeout * 1000), **env.kafka())
         await asyncio.wait_for(admin.start(), timeout)
         topics = await asyncio.wait_for(admin.list_topics(), timeout)
         return "kafka", env.bootstrap, True, f"{len(topics)} topics"
@@ -37,7 +38,8 @@ async def _broker(env: Env, timeout: float) -> tuple[str, str, bool, str]:
         return "kafka", env.bootstrap, False, f"{type(exc).__name__}: {exc}"
     finally:
         try:
-            await admin.close()
+            if admin is not None:
+                await admin.close()
         except Exception:  # noqa: BLE001  # a client that never connected has little to close
             pass
 

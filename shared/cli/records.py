@@ -11,6 +11,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from shared.cli.env import Env
 
@@ -146,5 +147,10 @@ async def send(env: Env, topic: str, value: bytes, key: str | None, headers: dic
 
 
 def run(coro: Any) -> Any:
-    """Run one coroutine of a command."""
-    return asyncio.run(coro)
+    """Run one coroutine of a command; a broker that cannot be reached or refuses is an error line, exit 2."""
+    try:
+        return asyncio.run(coro)
+    except (KafkaError, ValueError, OSError) as exc:
+        from shared.cli import render  # render shows Records: imported when needed, not at load
+
+        render.fail(f"{type(exc).__name__}: {exc}")
