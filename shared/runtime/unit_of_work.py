@@ -157,6 +157,9 @@ class UnitOfWork(Generic[S]):
         by_key: dict[str, list[int]] = {}
         for i, message in enumerate(messages):
             by_key.setdefault(message.key, []).append(i)
+        # What is known published as the reads start: a mark written while they are under way takes its ids
+        # out of `published`, yet the documents read may still hold them (its $pull came after the read).
+        sent = set(self._marks.published)
         # The two reads of a batch go out together: each is a round trip the batch would wait for in turn.
         seen = self._refusals.seen([m.event.id for m in messages]) if self._refusals else _nothing({})
         refused_before, loaded = await asyncio.gather(seen, self._store.load(list(by_key)))
@@ -165,6 +168,7 @@ class UnitOfWork(Generic[S]):
         todo = by_key
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
+                sent |= self._marks.published
                 loaded = await self._store.load(list(todo))
             changes, refusals = [], []
             for key, indexes in todo.items():
@@ -175,7 +179,8 @@ class UnitOfWork(Generic[S]):
                 elif key in loaded and loaded[key].outbox:  # nothing new: finish what a crash left unsent
                     publish.append((self._store.outbox, key, loaded[key].outbox))
             for change in changes:
-                kept = [e for e in (change.loaded.outbox if change.loaded else []) if e.id not in self._marks.published]
+                kept = [e for e in (change.loaded.outbox if change.loaded else [])
+                        if e.id not in self._marks.published and e.id not in sent]
                 change.outbox = kept + change.entries
             lost, _ = await asyncio.gather(self._store.save(changes) if changes else _nothing(set()),
                                            self._record(refusals, refused_before, publish, outcomes))
@@ -192,7 +197,7 @@ class UnitOfWork(Generic[S]):
             refused_before |= {r.command_id: [] for r in refusals}  # decided once: the first result stands
         else:
             raise ConcurrentWriteError(f"aggregates {sorted(todo)[:5]} kept changing ({MAX_ATTEMPTS} tries)")
-        await self._publish(publish)
+        await self._publish(publish, sent)
         return [outcomes[i] for i in range(len(messages))]
 
     async def _fold(self, loaded: Loaded[S] | None, key: str, items: list[tuple[int, Message]],
@@ -242,10 +247,11 @@ class UnitOfWork(Generic[S]):
             else:
                 publish.append((self._refusals.outbox, record.command_id, record.entries))
 
-    async def _publish(self, publish: list[tuple[BulkMarkable, str, list[OutboxEntry]]]) -> None:
+    async def _publish(self, publish: list[tuple[BulkMarkable, str, list[OutboxEntry]]], sent_before: set[str]) -> None:
         """Send what is not on the broker yet, all together, then mark it (in bulk, a moment later)."""
         sent = self._marks.published
-        todo = [(store, owner, [e for e in entries if e.id not in sent]) for store, owner, entries in publish]
+        todo = [(store, owner, [e for e in entries if e.id not in sent and e.id not in sent_before])
+                for store, owner, entries in publish]
         todo = [(store, owner, entries) for store, owner, entries in todo if entries]
         if not todo:
             return

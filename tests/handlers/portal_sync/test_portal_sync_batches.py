@@ -97,3 +97,23 @@ async def test_a_lost_compare_and_set_is_decided_again_from_fresh_state():
     assert store.loads == [["A-1", "B-1"], ["B-1"]]  # only the loser is loaded and decided again
     assert store.docs[1]["B-1"].state.record.version == 3 and store.docs[1]["A-1"].rev == 1
     assert sent.records == [("B-1", "In Progress", 1), ("A-1", "In Progress", 1)]  # the lost attempt sent nothing
+
+
+async def test_a_mark_written_while_a_batch_loads_does_not_send_the_record_again():
+    class Marking(MemoryProjectionStore):
+        """The published mark of the case's last record lands after our read of its document."""
+
+        marks: PublishedMarks | None = None
+
+        async def load(self, generation, case_ids):
+            found = await super().load(generation, case_ids)  # still holds the record in its outbox
+            if self.marks is not None:
+                await self.marks.flush()  # written now: the record leaves `published`
+            return found
+
+    store, sent, _, service = await setup(Marking())
+    store.marks = service.marks
+    await service.handle_many(batch(opened("M-1", "claim")))
+    await service.handle_many(batch(moved("M-1", "claim", "new", "waiting_for_feedback", 2)))
+    assert sent.records == [("M-1", "In Progress", 1), ("M-1", "Awaiting Feedback", 2)]  # the first once only
+    assert [json.loads(e.payload)["data"]["version"] for e in store.docs[1]["M-1"].outbox] == [2]
