@@ -37,7 +37,7 @@ async def finish(j: Journey, portal_topic: PortalTopic, expected: list[str], rea
     """Wait for the closing record; the whole sequence must be `expected`, each version newer than the last."""
     closed = await portal_topic.wait(j.case_id, CLOSED, closure_reason=reason)
     await portal_topic.reader.quiet(0.5)
-    assert portal_topic.statuses(j.case_id) == expected
+    assert portal_topic.statuses(j.case_id) == expected, [(d["id"], d["data"]) for d in portal_topic.records(j.case_id)]
     versions = [d["data"]["version"] for d in portal_topic.records(j.case_id)]
     assert versions == sorted(set(versions)), f"records out of order or repeated: {versions}"
     await j.finish(0)

@@ -11,7 +11,7 @@ from portal_sync.core.content import Content, RecordLimits, merged, read_content
 from portal_sync.core.mapping import PortalMapping
 from shared.contract.envelope import CloudEvent
 from shared.contract.events import CaseClosed, CaseEvent, CaseStatusChanged
-from shared.contract.portal import PortalCaseStatus
+from shared.contract.portal import NOT_VIEWED, PortalCaseStatus
 from shared.runtime.inbound import describe_validation_error
 
 CLOSED = "case.closed"
@@ -106,12 +106,21 @@ def project(state: ProjectionState | None, facts: CaseFacts, mapping: PortalMapp
         duplicate_of=duplicate_of, version=facts.version, changed_at=facts.at, updated_at=facts.at,
         mapping_version=mapping.version, generation=generation,
         **merged(before, facts.content, mapping.messages, limits))
-    if before is not None and before.view() == record.view():  # the customer's dates stay as they were
-        record = record.model_copy(update={"changed_at": before.changed_at,
-                                           "updated_at": before.updated_at or before.changed_at})
+    same = before is not None and _same_view(before, record)
+    if same:  # the customer's dates stay as they were
+        record = record.model_copy(update={"changed_at": before.changed_at,  # type: ignore[union-attr]
+                                           "updated_at": before.updated_at or before.changed_at})  # type: ignore[union-attr]
     seen = [*state.seen, facts.event_id] if same_version else [facts.event_id]  # type: ignore[union-attr]
     new = ProjectionState(record=record, status=facts.status, seen=seen, holding=holding,
                           published_view=state.published_view if state else None)
-    if holding or not new.view_changed():
+    if holding or (same and not state.holding and isinstance(state.published_view, str)):  # type: ignore[union-attr]
+        return Outcome("projected", new)  # a settled state's digest is its view's: the same view was published
+    digest = record.view_digest()  # serialises the record: only when the view may differ from the published one
+    if new.published_view == digest:
         return Outcome("projected", new)
-    return Outcome("published", new.model_copy(update={"published_view": record.view_digest()}), publish=True)
+    return Outcome("published", new.model_copy(update={"published_view": digest}), publish=True)
+
+
+def _same_view(before: PortalCaseStatus, record: PortalCaseStatus) -> bool:
+    """Field by field, bookkeeping apart (cheaper than comparing two serialised views)."""
+    return before.model_copy(update={name: getattr(record, name) for name in NOT_VIEWED}) == record
