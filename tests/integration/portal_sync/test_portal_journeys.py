@@ -58,7 +58,8 @@ async def test_claim_with_the_customers_answer_posted_through_the_portal(wire, p
     j.accepted.append(body["command_id"])
     answered = j.caused_by(body["command_id"])
     assert answered[0]["data"]["actor"] == {"id": "cust.ola", "roles": ["customer"]}
-    await portal_topic.wait(j.case_id, IP, version=5)  # In Progress again
+    back = await portal_topic.wait(j.case_id, IP, version=5)  # In Progress again, the message in the record
+    assert [(m["author"], m["text"]) for m in back["messages"]] == [("cust.ola", "Photos attached")]
     await j.ok("case.update", "seller", cause="logistics")
     await j.ok("case.submit", "seller")
     await j.ok("case.record_approval", "approval", decision="approve", step="approval", approver="boss")
