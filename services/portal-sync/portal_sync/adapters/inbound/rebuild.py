@@ -15,7 +15,9 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
 import structlog
 
@@ -27,15 +29,16 @@ from portal_sync.core.rebuild import carry_forward, compare, fold, rebuild_cause
 from portal_sync.ports.store import Generation, ProjectionStore, StoredProjection
 from portal_sync.service import ProjectionService, record_limits
 from portal_sync.settings import PortalSyncSettings
-from shared.contract.envelope import CloudEvent
+from shared.contract.envelope import CloudEvent, now_utc
 from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_broker
 from shared.runtime.kafka_security import settings_options
-from shared.runtime.outbox import Publisher
+from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.unit_of_work import Message
 
 SWITCH_GRACE = 1.0
+RELAY_GRACE = 5.0  # the outbox relay's: a record queued longer ago than this was left behind, not in flight
 CATCH_UP_BATCH = 200  # events of the catch-up handed to the service at once, as its consumer would
 PROGRESS_EVERY = 100  # events between two progress reports
 
@@ -91,7 +94,10 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None,
             if progress:  # records the live service dead-lettered are in the total but not replayed
                 progress(total, total)
             old = await store.all(previous.number) if previous else {}
-            await _send_queued(store, publisher, previous.number if previous else 0, old)  # what was queued is seen
+            # What a crash left queued is sent before comparing; a record younger than the relay's grace is the
+            # live service's in flight (sent, its mark not written yet): sending it too would repeat it.
+            left = now_utc() - timedelta(seconds=RELAY_GRACE)
+            await _send_queued(store, publisher, previous.number if previous else 0, old, lambda e: e.at < left)
             carried = carry_forward({case_id: s.state for case_id, s in old.items()}, states, mapping,
                                     generation.number)
             items = []
@@ -104,7 +110,8 @@ async def rebuild(settings: PortalSyncSettings, mapping_file: str | None = None,
             await asyncio.sleep(SWITCH_GRACE)  # events the live service is applying to the old generation land first
             caught_up = await _catch_up(service, events.read(end, await events.end()))
         await service.marks.flush()  # what the catch-up sent is marked, so the last sweep does not send it again
-        await _send_queued(store, publisher, generation.number, await store.all(generation.number))
+        ours = {e.id for _, entries in items for e in entries}  # not what the live service queued meanwhile
+        await _send_queued(store, publisher, generation.number, await store.all(generation.number), lambda e: e.id in ours)
     finally:
         await broker.stop()
         await client.close()
@@ -130,9 +137,10 @@ def _counted(outcomes: list[str]) -> int:
 
 
 async def _send_queued(store: ProjectionStore, publisher: Publisher, generation: int,
-                       cases: dict[str, StoredProjection]) -> None:
-    """Publish every queued record of a generation together (in order per case), then mark them in one bulk."""
-    queued = {case_id: stored.outbox for case_id, stored in cases.items() if stored.outbox}
+                       cases: dict[str, StoredProjection], which: Callable[[OutboxEntry], bool]) -> None:
+    """Publish the `which` queued records of a generation together (in order per case), then mark them in one bulk."""
+    queued = {case_id: [e for e in stored.outbox if which(e)] for case_id, stored in cases.items()}
+    queued = {case_id: entries for case_id, entries in queued.items() if entries}
     if queued:
         await publisher.publish_many([e for entries in queued.values() for e in entries])
         await store.outbox(generation).mark_published_many({k: [e.id for e in v] for k, v in queued.items()})
