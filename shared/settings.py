@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -115,6 +117,17 @@ class KafkaClient(BaseModel):
                 "batch_timeout_ms": self.batch_timeout_ms, "max_records": self.max_records}
 
 
+class Tracing(BaseModel):
+    """OpenTelemetry tracing; env `TRACING__<NAME>` (docs/operations.md, "Tracing"). Off: a no-op tracer."""
+
+    exporter: Literal["off", "console", "otlp"] = Field("off", description="Where spans go: nowhere (the no-op "
+                                                        "tracer; `traceparent` is passed on as received), the console "
+                                                        "(or `file`), or an OTLP/HTTP collector at `endpoint`.")
+    endpoint: str = Field("", description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces "
+                          "(empty: the exporter's own default and OTEL_EXPORTER_OTLP_* variables).")
+    file: str = Field("", description="`console` only: append one JSON line per span to this file, not stdout.")
+
+
 class Settings(BaseSettings):
     """Connection and runtime settings shared by every service."""
 
@@ -150,6 +163,7 @@ class Settings(BaseSettings):
                                           "HTTP requests, in-flight records, each background loop's last flush.")
     limits: Limits = Field(default_factory=Limits, description="Size limits, the same in every service.")
     kafka_client: KafkaClient = Field(default_factory=KafkaClient, description="Kafka client tuning (linger, fetch).")
+    tracing: Tracing = Field(default_factory=Tracing, description="OpenTelemetry tracing (off by default).")
 
     topic_case_commands: str | None = None
     topic_case_events: str | None = None

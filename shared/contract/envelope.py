@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.contract.version import CONTRACT_VERSION
 
 SPEC_VERSION = "1.0"
 SCHEMA_URN = "urn:case-backbone:schema"
+# W3C Trace Context: version-traceid-parentid-flags, lowercase hex; tracestate at most 512 printable characters.
+TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+TRACESTATE = re.compile(r"[\x20-\x7e]{0,512}")
 
 
 def dataschema_uri(type_: str, version: str = CONTRACT_VERSION) -> str:
@@ -50,7 +54,21 @@ class CloudEvent(BaseModel):
                                    "docs/schemas/); events published before it was a URI carry `case-backbone/1`.")
     correlationid: str | None = Field(None, description="Id shared by every message of one business conversation.")
     causationid: str | None = Field(None, description="Id of the message that caused this one.")
+    traceparent: str | None = Field(None, description="W3C trace context of the span that produced this message "
+                                    "(CloudEvents distributed-tracing extension); a malformed value is dropped on "
+                                    "reading, never refused.")
+    tracestate: str | None = Field(None, description="W3C vendor trace state that goes with `traceparent`, when "
+                                   "the producer has one.")
     data: dict[str, Any] = Field(default_factory=dict, description="The payload; its schema depends on `type`.")
+
+    @field_validator("traceparent", "tracestate", mode="before")
+    @classmethod
+    def _trace_context_or_none(cls, value: Any, info: ValidationInfo) -> str | None:
+        # Tracing is a diagnostic: a bad trace context is forgotten, the message itself is still read.
+        ok = TRACEPARENT.fullmatch if info.field_name == "traceparent" else TRACESTATE.fullmatch
+        if not isinstance(value, str) or ok(value) is None or value.startswith("ff-"):
+            return None
+        return None if info.field_name == "traceparent" and ("0" * 32 in value or value[36:52] == "0" * 16) else value
 
     def to_bytes(self) -> bytes:
         """Serialise in structured JSON mode."""

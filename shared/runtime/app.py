@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from shared.logging import configure_logging, library_logger
-from shared.runtime import metrics
+from shared.runtime import metrics, tracing
 from shared.runtime.api import mount_api
 from shared.runtime.probes import Background, HealthCheck, Lifecycle, livez_route, readyz_route
 from shared.settings import Settings
@@ -127,6 +127,7 @@ def serve(app: Any, settings: Settings) -> None:
 
 
 def run(build: Callable[[Any], Any], settings: Settings) -> None:
-    """The body of every service's `main()`: configure logging, build the app for `settings`, serve it."""
+    """The body of every service's `main()`: configure logging and tracing, build the app for `settings`, serve it."""
     configure_logging(settings.service_name, settings.log_level)
+    tracing.configure(settings)  # TRACING__EXPORTER; off by default (shared/runtime/tracing.py)
     serve(build(settings), settings)

@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, Field
 
 from shared.contract.envelope import CloudEvent, now_utc
+from shared.runtime import tracing
 from shared.runtime.background import Loop
 from shared.runtime.metrics import OutboxBacklog
 from shared.runtime.outbox_dead_letter import publish_or_dead_letter, too_large
@@ -33,7 +34,8 @@ class OutboxEntry(BaseModel):
 
     @classmethod
     def of(cls, topic: str, event: CloudEvent) -> "OutboxEntry":
-        """Entry for `event`, keyed by its subject (the case id)."""
+        """Entry for `event`, keyed by its subject (the case id); the payload carries the current trace context."""
+        event = tracing.stamp(event)  # kept in the payload: a relay sending it after a crash sends the context too
         return cls(id=event.id, topic=topic, key=event.subject or "", payload=event.to_bytes().decode())
 
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from shared.contract.envelope import CloudEvent, now_utc
+from shared.runtime import tracing
 from shared.runtime.marks import BulkMarkable, PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.refusals import RefusedCommand, rejection
@@ -211,9 +212,10 @@ class UnitOfWork(Generic[S]):
             if message.event.id in applied or message.event.id in refused_before:
                 outcomes[i] = "duplicate"
                 continue
-            step = decide(state, message)
-            if inspect.isawaitable(step):
-                step = await step
+            with tracing.handling(message.event):  # what it publishes carries this span's context
+                step = decide(state, message)
+                if inspect.isawaitable(step):
+                    step = await step
             outcomes[i] = step.outcome
             if step.refusal is not None:
                 refusals.append((i, message, step))
@@ -239,7 +241,9 @@ class UnitOfWork(Generic[S]):
         for _, message, step in refusals:
             code, reason = step.refusal  # type: ignore[misc]
             event = rejection(RefusedCommand.of(step.about or message.event), code, reason, source=self._source, at=now)
-            records.append(Refusal(message.event.id, [OutboxEntry.of(self._rejections, event), *step.entries]))
+            with tracing.handling(message.event, "reject"):  # the rejection stays in the command's trace
+                entry = OutboxEntry.of(self._rejections, event)
+            records.append(Refusal(message.event.id, [entry, *step.entries]))
         before = await self._refusals.record(records)
         for (i, _, _), record in zip(refusals, records, strict=True):
             if record.command_id in before:

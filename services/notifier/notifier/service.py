@@ -24,6 +24,7 @@ from notifier.ports.store import NotifierStore
 from shared.contract.envelope import CloudEvent, now_utc
 from shared.contract.events import CaseEvent
 from shared.directory import Directory
+from shared.runtime import tracing
 from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
 from shared.runtime.unit_of_work import Message, Step, UnitOfWork
@@ -126,7 +127,7 @@ class NotifierService:
         did, now = delivery_id(event.id, p.recipient), self._clock()
         delivery = Delivery(id=did, event_id=event.id, event_type=event.type, case_id=file.case_id,
                             recipient=p.recipient, role=p.role, template=p.template, created_at=now,
-                            next_attempt_at=now)
+                            next_attempt_at=now, traceparent=tracing.current_traceparent())
         person = self._directory.get(p.recipient)
         link = reason = None
         if event.type in LINKED_TYPES:  # built from the token and our setting; an event's URL is never mailed

@@ -52,6 +52,7 @@ class Delivery(BaseModel):
     last_error: str | None = None
     created_at: datetime
     finished_at: datetime | None = None
+    traceparent: str | None = Field(None, description="Trace context of the event's handling: the send continues it.")
 
 
 def backoff(attempts: int, base: float, cap: float) -> timedelta:

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
+from opentelemetry.trace import SpanKind
 
 from notifier.core.delivery import Delivery, next_attempt
 from notifier.core.outcomes import failed_entries, sent_entries
 from notifier.ports.sender import MailSender, SendError, Unreachable
 from notifier.ports.store import NotifierStore
 from shared.contract.envelope import now_utc
-from shared.runtime import metrics
+from shared.runtime import metrics, tracing
 from shared.runtime.due_loop import DueLoop
 from shared.runtime.marks import PublishedMarks
 from shared.runtime.outbox import OutboxEntry, Publisher
@@ -71,6 +72,13 @@ class Dispatcher:
         return await self._store.next_due()
 
     async def _attempt(self, d: Delivery) -> list[OutboxEntry]:
+        """Send one delivery in the trace of the event that planned it (its outcome events carry that span)."""
+        assert d.mail
+        with tracing.span("mail send", d.traceparent, kind=SpanKind.CLIENT,
+                          attributes={"mail.message_id": d.mail.message_id, "notifier.delivery_id": d.id}):
+            return await self._try(d)
+
+    async def _try(self, d: Delivery) -> list[OutboxEntry]:
         """Send one delivery and record the outcome; its outcome events (stored with it) to publish."""
         assert d.mail
         attempts = d.attempts + 1
