@@ -4,8 +4,8 @@ A consumer continues the trace of every message it handles with a span of its ow
 even inside a batch, so one trace id runs from a command to all its effects); an envelope built while
 that span is current carries the span's context (`stamp`, called by `OutboxEntry.of`), and the outbox
 keeps the envelope's exact bytes, so a relay sending it after a crash sends the context too.
-Off (the default), the tracer is OpenTelemetry's no-op one: it makes no spans and passes a received
-context on unchanged. See docs/operations.md, "Tracing".
+Off (the default), OpenTelemetry's tracer stays the no-op one and is not even called: a received
+context is passed on unchanged through a context variable. See docs/operations.md, "Tracing".
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -26,6 +27,8 @@ from shared.settings import Settings
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACER = trace.get_tracer("case-backbone")  # a proxy: real once `configure` installs a provider
 _state = {"on": False}
+# Off, a received context is passed on as it came (traceparent, tracestate): kept here, cheaper than the no-op tracer.
+_passing: ContextVar[tuple[str, str | None] | None] = ContextVar("traceparent_passed_on", default=None)
 
 
 def configure(settings: Settings) -> None:
@@ -71,19 +74,30 @@ def context_of(traceparent: str | None, tracestate: str | None = None) -> otel_c
 def span(name: str, parent: str | None = None, *, kind: SpanKind = SpanKind.INTERNAL,
          attributes: dict[str, Any] | None = None) -> Iterator[None]:
     """A span under the context `parent` names (a new trace without one); current while the block runs."""
-    ctx = context_of(parent)
-    if ctx is None and not _state["on"]:
-        yield  # off and nothing to pass on: not even the no-op tracer is asked
+    if not _state["on"]:
+        with _passed_on(parent if context_of(parent) else None, None):
+            yield
         return
-    with _TRACER.start_as_current_span(name, context=ctx, kind=kind, attributes=attributes):
+    with _TRACER.start_as_current_span(name, context=context_of(parent), kind=kind, attributes=attributes):
         yield
+
+
+@contextmanager
+def _passed_on(traceparent: str | None, tracestate: str | None) -> Iterator[None]:
+    """Off: what is built inside carries the received context unchanged (nothing, if there was none)."""
+    token = _passing.set((traceparent, tracestate) if traceparent else None)
+    try:
+        yield
+    finally:
+        _passing.reset(token)
 
 
 @contextmanager
 def handling(event: CloudEvent, action: str = "process") -> Iterator[None]:
     """The consumer's span of one message: a child of the message's own context, named `<type> <action>`."""
-    if event.traceparent is None and not _state["on"]:
-        yield
+    if not _state["on"]:
+        with _passed_on(event.traceparent, event.tracestate):
+            yield
         return
     ctx = context_of(event.traceparent, event.tracestate)
     attributes = {"messaging.system": "kafka", "messaging.operation.type": action,
@@ -96,6 +110,9 @@ def handling(event: CloudEvent, action: str = "process") -> Iterator[None]:
 
 def current_traceparent() -> str | None:
     """The `traceparent` of the current span (None outside any), to keep with work done later."""
+    if not _state["on"]:
+        passed = _passing.get()
+        return passed[0] if passed else None
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return carrier.get("traceparent")
@@ -103,6 +120,11 @@ def current_traceparent() -> str | None:
 
 def stamp(event: CloudEvent) -> CloudEvent:
     """`event` carrying the current span's context; unchanged outside any span."""
+    if not _state["on"]:
+        passed = _passing.get()
+        if passed is None or passed[0] == event.traceparent:
+            return event
+        return event.model_copy(update={"traceparent": passed[0], "tracestate": passed[1]})
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     if "traceparent" not in carrier or carrier["traceparent"] == event.traceparent:
