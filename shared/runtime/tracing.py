@@ -50,7 +50,8 @@ def configure(settings: Settings) -> None:
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         except ImportError as exc:
-            raise RuntimeError("TRACING__EXPORTER=otlp needs the `otlp` extra: pip install 'case-backbone[otlp]'") from exc
+            raise RuntimeError("TRACING__EXPORTER=otlp needs the `otlp` extra: "
+                               "pip install 'case-backbone[otlp]'") from exc
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=chosen.endpoint or None)))
     trace.set_tracer_provider(provider)
     _state["on"] = True
