@@ -9,7 +9,7 @@ import typer
 
 from shared.cli import render
 from shared.cli.env import Env
-from shared.cli.records import Log, Record, list_topics, run
+from shared.cli.records import Log, Record, list_topics
 from shared.cli.redrive import redrive_records
 
 app = typer.Typer(help="Dead letters: list the *.dlq topics, show their records, re-drive them.", no_args_is_help=True)
@@ -40,7 +40,7 @@ async def read_all(env: Env, topic: str) -> list[Record]:
 def list_(ctx: typer.Context,
           all_: Annotated[bool, typer.Option("--all", help="Show empty dead-letter topics too.")] = False) -> None:
     """Records kept per dead-letter topic."""
-    counts = run(_counts(ctx.obj))
+    counts = render.run(_counts(ctx.obj))
     rows = [(topic, str(n)) for topic, n in counts if n or all_]
     render.console.print(render.table("dead letters", ["topic", "records"], rows) if rows else "no dead letters")
 
@@ -77,7 +77,7 @@ def redrive(ctx: typer.Context, topic: Annotated[str, typer.Argument(help="A dea
         records = [r for r in records if r.where in wanted]
     value = value_file.read_bytes() if value_file else None
     try:
-        outcomes = run(redrive_records(ctx.obj, topic, records, value))
+        outcomes = render.run(redrive_records(ctx.obj, topic, records, value))
     except ValueError as exc:
         render.fail(str(exc))
     render.console.print(render.table(f"re-drive of {topic}", ["record", "to", "outcome"], outcomes))
@@ -87,6 +87,6 @@ def _dlq_records(env: Env, topic: str) -> list[Record]:
     if not topic.endswith(SUFFIX):
         render.fail(f"{topic} is not a dead-letter topic (…{SUFFIX})")
     try:
-        return run(read_all(env, topic))
+        return render.run(read_all(env, topic))
     except LookupError as exc:
         render.fail(str(exc))

@@ -12,7 +12,6 @@ from pymongo import MongoClient
 
 from shared.cli import render
 from shared.cli.env import Env
-from shared.cli.records import run
 
 READY_PATH = "/readyz"
 
@@ -71,7 +70,7 @@ async def check(env: Env, timeout: float) -> list[tuple[str, str, bool, str]]:
 def health(ctx: typer.Context,
            timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = 5.0) -> None:
     """Readiness of every service (<SERVICE>_HTTP), the broker and the stores; exit 1 when anything is down."""
-    results = run(check(ctx.obj, timeout))
+    results = render.run(check(ctx.obj, timeout))
     rows = [(name, where, "[green]up[/green]" if up else "[red]DOWN[/red]", detail) for name, where, up, detail in results]
     table = render.table("health", ["what", "where", "state", "detail"], [])
     for name, where, state, detail in rows:

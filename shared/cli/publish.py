@@ -12,7 +12,7 @@ import typer
 from shared.cli import render
 from shared.cli.commands import CommandError, build, command_kind, ingress, load_file, set_path
 from shared.cli.env import Env
-from shared.cli.records import Log, Record, run, send
+from shared.cli.records import Log, Record, send
 from shared.contract.envelope import CloudEvent
 
 SETTLE_SECONDS = 1.5
@@ -79,7 +79,7 @@ def publish(
         topic = ingress(env.settings().topics, command_kind(command.type, to), as_)
     except CommandError as exc:
         render.fail(str(exc))
-    found = run(send_and_wait(env, topic, command, as_, timeout if wait else None))
+    found = render.run(send_and_wait(env, topic, command, as_, timeout if wait else None))
     render.console.print(command.id)
     if wait:
         if not found:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -11,7 +10,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 
 from shared.cli.env import Env
 
@@ -145,12 +143,3 @@ async def send(env: Env, topic: str, value: bytes, key: str | None, headers: dic
     finally:
         await producer.stop()
 
-
-def run(coro: Any) -> Any:
-    """Run one coroutine of a command; a broker that cannot be reached or refuses is an error line, exit 2."""
-    try:
-        return asyncio.run(coro)
-    except (KafkaError, ValueError, OSError) as exc:
-        from shared.cli import render  # render shows Records: imported when needed, not at load
-
-        render.fail(f"{type(exc).__name__}: {exc}")

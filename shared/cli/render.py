@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import typer
+from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -23,6 +25,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error and exit with `code`."""
     errors.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
+
+
+def run(coro: Any) -> Any:
+    """Run one coroutine of a command; a broker that cannot be reached or refuses is an error line, exit 2."""
+    try:
+        return asyncio.run(coro)
+    except (KafkaError, ValueError, OSError) as exc:
+        fail(f"{type(exc).__name__}: {exc}")
 
 
 def when(ms: int) -> str:

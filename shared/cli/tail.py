@@ -8,7 +8,7 @@ import typer
 
 from shared.cli import render
 from shared.cli.env import Env
-from shared.cli.records import Log, Record, run
+from shared.cli.records import Log, Record
 
 
 def of_case(record: Record, case_id: str | None) -> bool:
@@ -44,7 +44,7 @@ def tail(
 ) -> None:
     """Follow a topic, pretty printed; Ctrl-C stops."""
     try:
-        run(_tail(ctx.obj, topic, case, from_beginning, max_, idle, raw))
+        render.run(_tail(ctx.obj, topic, case, from_beginning, max_, idle, raw))
     except LookupError as exc:
         render.fail(str(exc))
     except KeyboardInterrupt:

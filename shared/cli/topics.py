@@ -8,7 +8,6 @@ import typer
 
 from shared.cli import render
 from shared.cli.env import Env
-from shared.cli.records import run
 from shared.cli.topic_drift import Drift, apply as apply_drift, plan as plan_drift
 from shared.runtime.create_topics import topic_specs
 
@@ -37,7 +36,7 @@ def _drifts(env: Env, only: list[str] | None) -> tuple[list[Drift], object]:
     specs = [s for s in topic_specs(settings.topics) if not only or s.name in only]
     if only and len(specs) != len(set(only)):
         render.fail(f"not declared: {', '.join(sorted(set(only) - {s.name for s in specs}))}")
-    return run(plan_drift(settings, specs, env.kafka())), settings
+    return render.run(plan_drift(settings, specs, env.kafka())), settings
 
 
 TopicOption = Annotated[list[str] | None, typer.Option("--topic", help="Only this declared topic (repeatable).")]
@@ -59,5 +58,5 @@ def plan(ctx: typer.Context, topic: TopicOption = None) -> None:
 def apply(ctx: typer.Context, topic: TopicOption = None) -> None:
     """Create missing topics, raise partitions, set configs (partitions are never lowered)."""
     drifts, settings = _drifts(ctx.obj, topic)
-    done = run(apply_drift(settings, [d for d in drifts if not d.ok], ctx.obj.kafka()))  # type: ignore[arg-type]
+    done = render.run(apply_drift(settings, [d for d in drifts if not d.ok], ctx.obj.kafka()))  # type: ignore[arg-type]
     render.console.print(render.table("topics applied", ["topic", "done"], done) if done else "nothing to do")

@@ -9,34 +9,17 @@ from typing import Any, Protocol, runtime_checkable
 import structlog
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from faststream.kafka import KafkaBroker
-from pydantic import BaseModel, Field
 
-from shared.contract.envelope import CloudEvent, now_utc
-from shared.runtime import tracing
+from shared.contract.envelope import now_utc
 from shared.runtime.background import Loop
 from shared.runtime.metrics import OutboxBacklog
 from shared.runtime.outbox_dead_letter import publish_or_dead_letter, too_large
+from shared.runtime.outbox_entry import OutboxEntry  # noqa: F401  (named here by its users, as before)
 from shared.settings import Settings
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 # An unreachable broker fails every owner alike: the sweep stops and the next one tries again.
 OUTAGES = (KafkaConnectionError, KafkaTimeoutError, ConnectionError)
-
-
-class OutboxEntry(BaseModel):
-    """One message waiting to be published: where to, under which key, the exact bytes."""
-
-    id: str = Field(description="The CloudEvent id; consumers deduplicate on it.")
-    topic: str
-    key: str
-    payload: str = Field(description="The CloudEvent in structured JSON mode, exactly as it will be sent.")
-    at: datetime = Field(default_factory=now_utc, description="When it was written to the outbox.")
-
-    @classmethod
-    def of(cls, topic: str, event: CloudEvent) -> "OutboxEntry":
-        """Entry for `event`, keyed by its subject (the case id); the payload carries the current trace context."""
-        event = tracing.stamp(event)  # kept in the payload: a relay sending it after a crash sends the context too
-        return cls(id=event.id, topic=topic, key=event.subject or "", payload=event.to_bytes().decode())
 
 
 class OutboxStore(Protocol):

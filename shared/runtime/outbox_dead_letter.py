@@ -19,7 +19,7 @@ from aiokafka.errors import (
 from shared.settings import Topics
 
 if TYPE_CHECKING:
-    from shared.runtime.outbox import OutboxEntry
+    from shared.runtime.outbox_entry import OutboxEntry
 
 # The record itself is refused (by the producer before sending, or by the broker): sending it again
 # would fail the same way for ever. Everything else (connection, timeout, not enough replicas, a
