@@ -14,8 +14,8 @@ setup: $(STAMP) $(KAFKA_JARS) $(ASYNCAPI_PARSER) chromium
 # The browser test drives Debian's chromium (Playwright never downloads a browser here): installed when
 # missing and we are root (CI, a fresh container); otherwise a note, and that one test is skipped.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium || \
-	  { apt-get update -q && apt-get install -y -q chromium; }; }; } || \
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; }; } || \
 	  echo "note: chromium is missing (apt-get install chromium as root); the browser test will be skipped"
 
 $(STAMP): pyproject.toml
