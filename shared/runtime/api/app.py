@@ -35,9 +35,10 @@ def _describe(exc: RequestValidationError) -> str:
 
 def api_app(title: str, routers: Sequence[APIRouter], *, description: str = "", version: str = "1") -> FastAPI:
     """The FastAPI app of the routers alone, with the `{"error": ...}` answers (also what the OpenAPI export reads)."""
-    # No /docs or /openapi.json served: every endpoint but the probes needs a token; the documents are in docs/openapi/.
+    # /openapi.json is served without a token, like the probes: it is the public contract (also in docs/openapi/).
+    # No /docs or /redoc: those pages load scripts from elsewhere, which the pages' security headers forbid.
     api = FastAPI(title=title, description=description, version=version, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url="/openapi.json")
     for router in routers:
         api.include_router(router)
     log = structlog.get_logger().bind(component="http")

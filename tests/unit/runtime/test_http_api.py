@@ -64,7 +64,9 @@ async def test_errors_are_json_with_an_error_field_and_never_a_bare_500():
         assert failed.status_code == 500 and failed.json() == {"error": "internal error"}
         unconfigured = await http.get("/me", headers=bearer("mary"))  # no issuer configured: nothing is accepted
         assert unconfigured.status_code == 401 and "no issuer" in unconfigured.json()["error"]
-        assert (await http.get("/openapi.json")).status_code == 404  # documents are in docs/openapi/, not served
+        served = await http.get("/openapi.json")  # the contract, without a token (also exported to docs/openapi/)
+        assert served.status_code == 200 and "/echo" in served.json()["paths"]
+        assert (await http.get("/docs")).status_code == 404  # no Swagger UI: it would load scripts from elsewhere
 
 
 async def test_the_lifespan_is_faststreams_start_hooks_and_drain():
