@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-from shared.runtime.mongo import unordered_bulk_write
 from shared.runtime.outbox import OutboxEntry
 
 # Ids of the messages applied to an aggregate are kept in its document for dedupe; only the last
@@ -46,9 +44,22 @@ class MongoOutbox:
         await self._coll.update_one({"_id": owner_id}, {"$pull": {"outbox": {"id": {"$in": entry_ids}}}})
 
     async def mark_published_many(self, marks: dict[str, list[str]]) -> None:
-        """Drop published entries of many documents in one bulk request."""
-        if marks:
-            await unordered_bulk_write(
-                self._coll,
-                [UpdateOne({"_id": owner}, {"$pull": {"outbox": {"id": {"$in": ids}}}}) for owner, ids in marks.items()],
-            )
+        """Drop published entries of many documents, a statement per `PULL_OWNERS` documents (see `pull_many`)."""
+        await pull_many(self._coll, "outbox", "id", marks)
+
+
+PULL_OWNERS = 50  # documents per statement: the store checks each element against every id of the statement
+
+
+async def pull_many(coll: AsyncCollection, array: str, id_field: str, pulls: dict[str, list[str]]) -> None:
+    """Remove from each document's `array` the elements whose `id_field` it lists, in few `update_many` statements.
+
+    One statement is one commit of the store where a bulk of `update_one`s is one each. Each document is pulled
+    the ids of its whole statement: they are unique per element (event or entry ids), so that removes exactly
+    its own; a document changes atomically on its own, as with `update_one`.
+    """
+    owners = [owner for owner, ids in pulls.items() if ids]
+    for i in range(0, len(owners), PULL_OWNERS):
+        part = owners[i:i + PULL_OWNERS]
+        ids = [entry for owner in part for entry in pulls[owner]]
+        await coll.update_many({"_id": {"$in": part}}, {"$pull": {array: {id_field: {"$in": ids}}}})

@@ -16,13 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from shared.contract.envelope import now_utc
-from shared.runtime.mongo import unordered_bulk_write
-from shared.runtime.mongo_outbox import MongoOutbox
+from shared.runtime.mongo_outbox import MongoOutbox, pull_many
 
 DUPLICATE_KEY = 11000
 SWEEP_BATCH = 500
@@ -90,10 +88,7 @@ class CaseHistory:
         except BulkWriteError as exc:  # chunks moved before (a crash after the insert): fine
             if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
                 raise
-        await unordered_bulk_write(
-            self._cases,
-            [UpdateOne({"_id": c}, {"$pull": {"history_pending": {"hid": {"$in": [p["hid"] for p in e]}}}})
-             for c, e in pending.items()])
+        await pull_many(self._cases, "history_pending", "hid", {c: [p["hid"] for p in e] for c, e in pending.items()})
 
     async def move_quietly_many(self, pending: dict[str, list[dict[str, Any]]]) -> None:
         """`move_many` after writes that already count: a failure only leaves the entries pending a while."""
