@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
@@ -36,18 +37,22 @@ class PublishedMarks:
     service not to send it again, and after a crash the relay re-sends it under the same id.
     """
 
-    # Late enough that the next write of a busy aggregate drops its published entries itself (`cleared`),
-    # which saves the store a write; well inside the relay's grace, so nothing is sent twice.
-    def __init__(self, interval: float = 0.25) -> None:
+    # A mark waits `hold` seconds: long enough that the next write of an aggregate in the middle of a
+    # journey drops its published entries itself (`cleared`), which saves the store a write per event;
+    # well inside the relay's grace (5 s), which skips what is in `published` anyway.
+    def __init__(self, interval: float = 0.25, hold: float = 2.0) -> None:
         self._pending: dict[BulkMarkable, dict[str, list[str]]] = {}
+        self._since: dict[tuple[BulkMarkable, str], float] = {}  # when an owner's oldest pending mark was added
         self.published: set[str] = set()
-        self._loop = Loop(self.flush, interval, "published-marks")
+        self._hold = hold
+        self._loop = Loop(self._flush_due, interval, "published-marks")
         self._log = structlog.get_logger().bind(component="published-marks")
         watch_marks(self)  # backbone_outbox_marks_pending counts `published` at scrape time
 
     def add(self, store: BulkMarkable, owner_id: str, entry_ids: list[str]) -> None:
         """Record that these entries are on the broker."""
         self._pending.setdefault(store, {}).setdefault(owner_id, []).extend(entry_ids)
+        self._since.setdefault((store, owner_id), time.monotonic())
         self.published.update(entry_ids)
 
     def cleared(self, store: BulkMarkable, owner_id: str, entry_ids: list[str]) -> None:
@@ -58,11 +63,24 @@ class PublishedMarks:
             owners[owner_id] = [i for i in owners[owner_id] if i not in gone]
             if not owners[owner_id]:
                 del owners[owner_id]
+                self._since.pop((store, owner_id), None)
             self.published.difference_update(gone)
 
-    async def flush(self) -> None:
-        """Write every pending mark; entries stay known as published until their mark is written."""
-        pending, self._pending = self._pending, {}
+    async def _flush_due(self) -> None:
+        """The background flush: the marks held for `hold` seconds (younger ones may still be cleared for free)."""
+        await self.flush(older_than=time.monotonic() - self._hold)
+
+    async def flush(self, older_than: float | None = None) -> None:
+        """Write the pending marks (only those added before `older_than`, if given); entries stay known as
+        published until their mark is written."""
+        pending: dict[BulkMarkable, dict[str, list[str]]] = {}
+        for store, owners in self._pending.items():
+            due = [o for o in owners if older_than is None or self._since[(store, o)] <= older_than]
+            if due:
+                pending[store] = {o: owners.pop(o) for o in due}
+                for o in due:
+                    del self._since[(store, o)]
+        self._pending = {store: owners for store, owners in self._pending.items() if owners}
         for store, marks in pending.items():
             try:
                 await store.mark_published_many(marks)
@@ -70,6 +88,7 @@ class PublishedMarks:
                 self._log.exception("marks.flush_failed", owners=len(marks))
                 for owner, ids in marks.items():
                     self._pending.setdefault(store, {}).setdefault(owner, []).extend(ids)
+                    self._since.setdefault((store, owner), 0.0)  # due again at the next flush
                 continue
             for ids in marks.values():
                 self.published.difference_update(ids)
