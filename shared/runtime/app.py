@@ -16,6 +16,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from shared.logging import configure_logging, library_logger
 from shared.runtime import metrics, tracing
 from shared.runtime.api import mount_api
+from shared.runtime.partitions import settle_commits
 from shared.runtime.probes import Background, HealthCheck, Lifecycle, livez_route, readyz_route
 from shared.settings import Settings
 
@@ -59,7 +60,9 @@ async def drain_consumers(broker: KafkaBroker) -> None:
 
     Their handlers still need the store and the producer, and each batch's offsets are committed as
     it completes; so this runs before the background loops' last flush and before anything closes.
+    Commits sent in the background land first, while the consumers are still open.
     """
+    await settle_commits()
     await asyncio.gather(*(sub.stop() for sub in broker.subscribers))
 
 

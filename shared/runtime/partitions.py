@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -51,8 +52,26 @@ def plan(records: list[Any], stops: list[Stop]) -> tuple[dict[TopicPartition, in
     return commits, rewinds
 
 
+# Each consumer's last commit: the next one waits for it, so offsets reach the group coordinator in order.
+_commits: "weakref.WeakKeyDictionary[Any, asyncio.Future[None]]" = weakref.WeakKeyDictionary()
+_draining = False  # once set, every commit is awaited by the batch that makes it
+
+
+async def settle_commits() -> None:
+    """Wait for every commit under way, and have every later one awaited by its batch (the drain calls this
+    before it stops the consumers, so the committed offsets cover exactly what was handled)."""
+    global _draining
+    _draining = True
+    await asyncio.gather(*list(_commits.values()))
+
+
 class Cursor:
-    """The position of the consumer a batch came from: commit offsets, seek back and pause a partition."""
+    """The position of the consumer a batch came from: commit offsets, seek back and pause a partition.
+
+    A commit is sent in the background: the next batch is fetched and handled while the group coordinator
+    answers (a round trip per batch saved). Commits stay in order per consumer; a crash before one lands
+    only redelivers records the handlers see again as duplicates.
+    """
 
     def __init__(self, consumer: Any) -> None:
         self._consumer = consumer
@@ -69,9 +88,17 @@ class Cursor:
         mine = {tp: offset for tp, offset in offsets.items() if tp in assigned}
         if not mine:
             return
+        task = asyncio.ensure_future(self._commit_after(_commits.get(self._consumer), mine))
+        _commits[self._consumer] = task
+        if _draining:
+            await task
+
+    async def _commit_after(self, previous: "asyncio.Future[None] | None", offsets: dict[TopicPartition, int]) -> None:
+        if previous is not None:
+            await previous  # never raises: failures are logged where they happen
         try:
-            await self._consumer.commit(mine)
-        except KafkaError as exc:  # the next commit covers it; until then a restart rereads (and dedupes)
+            await self._consumer.commit(offsets)
+        except Exception as exc:  # noqa: BLE001  # the next commit covers it; until then a restart rereads (and dedupes)
             self._log.warning("consumer.commit_failed", error=f"{type(exc).__name__}: {exc}")
 
     def rewind(self, tp: TopicPartition, offset: int, pause: float) -> None:

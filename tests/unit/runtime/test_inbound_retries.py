@@ -11,10 +11,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo.errors import ServerSelectionTimeoutError
 from structlog.testing import capture_logs
 
-from shared.runtime import consumer
+from shared.runtime import consumer, partitions
 from shared.runtime.consumer import MAX_FAILURES, DeadLetterFailed, _BatchHandler, _RecordHandler
 from shared.runtime.inbound import Malformed
-from shared.runtime.partitions import Cursor, Rewind, Stop, plan
+from shared.runtime.partitions import Cursor, Rewind, Stop, plan, settle_commits
 from tests.support.kafka_io import command
 
 
@@ -128,7 +128,8 @@ class Consumer(AIOKafkaConsumer):
             self.paused_.remove(p)
 
 
-async def test_a_batch_commits_every_partition_and_rewinds_and_pauses_only_the_failing_one():
+async def test_a_batch_commits_every_partition_and_rewinds_and_pauses_only_the_failing_one(monkeypatch):
+    monkeypatch.setattr(partitions, "_draining", False)  # restored after: settle_commits below sets it
     handled = []
 
     async def handle(event) -> str:
@@ -145,5 +146,6 @@ async def test_a_batch_commits_every_partition_and_rewinds_and_pauses_only_the_f
     kafka = Consumer()
     await _BatchHandler(_RecordHandler(Broker(), handle, None))(batch, Cursor(kafka))  # type: ignore[arg-type]
     assert handled == ["A", "A", "C"]
+    await settle_commits()  # the commit went out in the background
     assert kafka.commits == [{TopicPartition("t", 0): 4, TopicPartition("t", 1): 9}]
     assert kafka.seeks == [(TopicPartition("t", 0), 4)] and kafka.paused_ == [TopicPartition("t", 0)]
