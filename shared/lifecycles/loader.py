@@ -52,6 +52,12 @@ def _load_dir(directory: Path, checks: tuple[Check, ...]) -> dict[str, Lifecycle
     return {f.stem: load_lifecycle_file(f, checks) for f in files}
 
 
+@lru_cache(maxsize=8)
+def _resolved(directory: Path) -> Path:
+    return directory.resolve()
+
+
 def load_lifecycles(directory: Path | None = None, checks: tuple[Check, ...] = ()) -> dict[str, Lifecycle]:
     """All lifecycles keyed by case type; cached, validated at first load (raises LifecycleError)."""
-    return dict(_load_dir((directory or LIFECYCLE_DIR).resolve(), checks))
+    # Called for every case.open: the path is resolved once (realpath is a system call per part).
+    return dict(_load_dir(_resolved(directory or LIFECYCLE_DIR), checks))

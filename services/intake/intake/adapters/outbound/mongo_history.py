@@ -30,17 +30,24 @@ LINGER_SECONDS = 60.0  # pending entries older than this are moved by the relay'
 
 
 def pending_docs(case_id: str, version: int, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The entries a write adds, as kept in `history_pending` until moved; ordered by (version, index)."""
+    """The entries a write adds, as kept in `history_pending` until moved; ordered by (version, index).
+
+    `n`: the entry's size as JSON, measured once here, so `due_to_move` need not serialise them all again.
+    """
     at = now_utc()
-    return [{"hid": f"{case_id}:{version}:{i}", "version": version, "i": i, "at": at, "entry": e}
-            for i, e in enumerate(entries)]
+    return [{"hid": f"{case_id}:{version}:{i}", "version": version, "i": i, "at": at, "entry": e,
+             "n": _size(e)} for i, e in enumerate(entries)]
+
+
+def _size(entry: Any) -> int:
+    return len(json.dumps(entry, default=str))
 
 
 def due_to_move(pending: list[dict[str, Any]]) -> bool:
     """True when a case's pending entries are many or large enough to move now."""
     if len(pending) >= MOVE_ENTRIES:
         return True
-    return bool(pending) and len(json.dumps([p["entry"] for p in pending], default=str)) >= MOVE_BYTES
+    return bool(pending) and sum(p.get("n") or _size(p["entry"]) for p in pending) >= MOVE_BYTES
 
 
 def _order(doc: dict[str, Any]) -> tuple[int, int]:
