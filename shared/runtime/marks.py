@@ -10,6 +10,8 @@ import structlog
 from shared.runtime.background import Loop
 from shared.runtime.metrics import watch_marks
 
+MARK_HOLD = 10.0  # seconds; see PublishedMarks
+
 if TYPE_CHECKING:
     from shared.runtime.outbox import OutboxEntry, Publisher
 
@@ -38,9 +40,10 @@ class PublishedMarks:
     """
 
     # A mark waits `hold` seconds: long enough that the next write of an aggregate in the middle of a
-    # journey drops its published entries itself (`cleared`), which saves the store a write per event;
-    # well inside the relay's grace (5 s), which skips what is in `published` anyway.
-    def __init__(self, interval: float = 0.25, hold: float = 2.0) -> None:
+    # journey (seconds apart under load) drops its published entries itself (`cleared`), which saves the
+    # store a write per event. Shorter than the relay's grace (`outbox.RELAY_GRACE`), so the relay's sweep
+    # never pages through entries that only wait for their mark; the relay skips `published` anyway.
+    def __init__(self, interval: float = 0.25, hold: float = MARK_HOLD) -> None:
         self._pending: dict[BulkMarkable, dict[str, list[str]]] = {}
         self._since: dict[tuple[BulkMarkable, str], float] = {}  # when an owner's oldest pending mark was added
         self.published: set[str] = set()

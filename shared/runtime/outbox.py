@@ -100,10 +100,16 @@ async def flush(owner_id: str, entries: list[OutboxEntry], publisher: Publisher,
         await store.mark_published(owner_id, [e.id for e in entries])
 
 
+# Entries younger than this are left to the service that wrote them. Longer than a published mark is held
+# (`marks.MARK_HOLD`) plus a flush, so a sweep finds only entries that were never sent (a crash, a failed
+# publish) rather than pages of sent ones still waiting for their mark.
+RELAY_GRACE = 15.0
+
+
 class OutboxRelay:
     """Background sweep that publishes entries left behind by a crash or a failed publish."""
 
-    def __init__(self, stores: list[OutboxStore], publisher: Publisher, interval: float, grace: float = 5.0,
+    def __init__(self, stores: list[OutboxStore], publisher: Publisher, interval: float, grace: float = RELAY_GRACE,
                  published: set[str] | None = None) -> None:
         self._stores, self._publisher, self._grace = stores, publisher, grace
         # PublishedMarks.published: sent by this process, mark not written yet (a busy store lags behind);

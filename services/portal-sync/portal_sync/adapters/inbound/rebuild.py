@@ -15,7 +15,6 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
@@ -34,11 +33,11 @@ from shared.logging import configure_logging
 from shared.runtime import mongo
 from shared.runtime.app import create_broker
 from shared.runtime.kafka_security import settings_options
-from shared.runtime.outbox import OutboxEntry, Publisher
+# RELAY_GRACE: a record queued longer ago than this was left behind, not in flight
+from shared.runtime.outbox import RELAY_GRACE, OutboxEntry, Publisher
 from shared.runtime.unit_of_work import Message
 
 SWITCH_GRACE = 1.0
-RELAY_GRACE = 5.0  # the outbox relay's: a record queued longer ago than this was left behind, not in flight
 CATCH_UP_BATCH = 200  # events of the catch-up handed to the service at once, as its consumer would
 PROGRESS_EVERY = 100  # events between two progress reports
 
