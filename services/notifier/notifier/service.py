@@ -12,7 +12,7 @@ import structlog
 from pydantic import ValidationError
 
 from notifier.core.approval import APPROVAL_TYPES
-from notifier.core.casefile import CaseFile, apply, read_case_event
+from notifier.core.casefile import CaseFile, apply, moved_only, read_case_event
 from notifier.core.delivery import Delivery, Mail, delivery_id, message_id
 from notifier.core.links import LINKED_TYPES, approval_link_for
 from notifier.core.outcomes import skipped_entries
@@ -107,12 +107,23 @@ class NotifierService:
         """One event on the case file as the batch has made it so far: the new file and the deliveries it plans."""
         event, data = message.event, message.event.data
         if event.type in SIDE_TYPES:  # approval and time-frame events change no file, but are applied once too
-            new = file or CaseFile(case_id=message.key, case_type=data.get("case_type"))
+            new, quiet = file or CaseFile(case_id=message.key, case_type=data.get("case_type")), True
         else:
-            new = apply(file, parsed[event.id])
+            case_event = parsed[event.id]
+            new = apply(file, case_event)
+            # Only status/version moved: nothing that decides who is told by later events. Such an event that
+            # plans nothing is not written (store writes are the bottleneck), so its id is not remembered.
+            quiet = file is not None and moved_only(file, new)
+            if file is not None and quiet and case_event.version < file.version:
+                # A later command's event was written since: this one is a redelivery that planned nothing
+                # (had it planned, it was written and is a duplicate) or arrived late. Planned now, it could
+                # tell a team member or assignee who came later; the contract lets consumers drop stale events.
+                return Step("planned:0")
         planned = plan(self._subs, event.type, data, new)
-        if not planned and event.type in SIDE_TYPES:
-            return Step("planned:0")  # nothing to write, nothing to remember
+        if not planned and quiet:
+            # Nothing to write, nothing to remember: decided again it plans nothing again, since the file
+            # changes only by written events (of a later command: dropped above) and plan reads the rest from data.
+            return Step("planned:0")
         deliveries: list[Delivery] = []
         entries: list[OutboxEntry] = []
         for p in planned:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from notifier.core.casefile import CaseFile, apply, read_case_event
+from notifier.core.casefile import CaseFile, apply, moved_only, read_case_event
 from notifier.core.recipients import plan
 from notifier.core.subscriptions import Subscriptions, load_subscriptions
 
@@ -42,6 +42,18 @@ def test_case_file_follows_the_case_events():
     stale = fold(file, "case.status_changed", ev("registration", version=2, **{"from": "under_assessment"},
                                                  to="registration", trigger="manual", category="open", label="Reg"))
     assert stale.version == 6  # an older event never moves the version back
+
+
+def test_only_a_moved_status_or_version_leaves_the_file_unchanged_for_who_is_told():
+    file = opened()
+    assert moved_only(file, fold(file, "case.status_changed", ev(
+        "in_progress", version=2, **{"from": "registration"}, to="in_progress", trigger="manual", category="open",
+        label="In progress")))
+    assert moved_only(file, fold(file, "case.updated", ev("registration", changes=[], command_type="case.update")))
+    assert not moved_only(file, fold(file, "case.assigned", ev("registration", assignee="frank", version=2)))
+    assert not moved_only(file, fold(file, "case.team_member_added", ev("registration", person_id="leo", role="x")))
+    renamed = ev("registration", changes=[{"field": "subject", "after": "N"}], command_type="case.update")
+    assert not moved_only(file, fold(file, "case.updated", renamed))
 
 
 def test_approver_with_approval_template():

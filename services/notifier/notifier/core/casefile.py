@@ -54,3 +54,8 @@ def apply(file: CaseFile | None, event: CaseEvent) -> CaseFile:
             if change.field == "subject":
                 changes["subject"] = change.after
     return current.model_copy(update=changes)
+
+
+def moved_only(before: CaseFile, after: CaseFile) -> bool:
+    """Whether `after` differs from `before` in nothing but status and version (nothing that decides who is told)."""
+    return after.model_copy(update={"status": before.status, "version": before.version}) == before
