@@ -87,7 +87,9 @@ def random_cluster_id() -> str:
 
 
 def _java(main: str, *args: str, heap: str = "1g") -> list[str]:
-    return ["java", "-Xms256m", f"-Xmx{heap}", f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
+    # Serial GC: one collector thread instead of G1's concurrent ones on a machine of two cores shared with
+    # every service (measured with bench/e2e.py, docs/design.md "Local servers").
+    return ["java", "-Xms256m", f"-Xmx{heap}", "-XX:+UseSerialGC", f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
             "-cp", f"{KAFKA_LIBS}/*", main, *args]
 
 
@@ -173,6 +175,10 @@ class Kafka:
             f"default.replication.factor={replicas}",
             f"min.insync.replicas={min_isr}",
             "group.initial.rebalance.delay.ms=0",
+            # A development node on a small machine: fewer request threads than the defaults (3 network,
+            # 8 I/O) contend less with the services for the two cores.
+            "num.network.threads=2",
+            "num.io.threads=2",
             # Offsets commits are on the hot path of every consumer; do not wait to batch them.
             "group.coordinator.append.linger.ms=0",
             "auto.create.topics.enable=false",
