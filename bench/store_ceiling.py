@@ -1,7 +1,7 @@
 """The store alone doing intake's per-batch operations: the ceiling intake's rates are compared with.
 
 Per batch of 200 (intake's max records per fetch) it does what the unit of work asks of the store:
-one `$in` load of the batch's cases (`load_docs`, intake's projection), then one bulk of compare-and-set
+one `$in` load of the batch's cases (`load_docs`, whole documents as intake loads them), then one bulk of compare-and-set
 writes (`write_cas`, grouped in a transaction where the server has them): inserts for `case.open`,
 version compare-and-set updates for `case.update`. The documents are shaped like intake's case documents
 (`case`, `version`, `applied`, `outbox`, `history_pending`) with the same indexes. Batches run one after
@@ -22,7 +22,6 @@ from shared.runtime.mongo_batch import CasWrite, load_docs, write_cas
 from shared.runtime.mongo_outbox import push_bounded
 
 BATCH = 200
-PROJECTION = {"case": 1, "version": 1, "outbox": 1, "applied": 1, "history_pending": 1}  # intake's load
 
 
 @dataclass
@@ -104,7 +103,7 @@ async def _batches(coll: Any, ids: list[str], name: str) -> Ceiling:
     for i in range(0, len(ids), BATCH):
         keys = ids[i:i + BATCH]
         t0 = time.perf_counter()
-        docs = await load_docs(coll, keys, PROJECTION)
+        docs = await load_docs(coll, keys)  # as intake loads its cases: whole documents
         t1 = time.perf_counter()
         writes = [_update(k, docs[k]) if k in docs else _open(k) for k in keys]
         t2 = time.perf_counter()  # building the writes is the bench's own work, not the store's

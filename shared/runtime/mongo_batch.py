@@ -38,12 +38,26 @@ class CasWrite:
     field: str = "version"
 
 
+LOAD_IDS = 50  # ids per query: a store checks each document it finds against every id of its `$in`
+
+
 async def load_docs(coll: AsyncCollection, keys: Sequence[str], projection: dict[str, Any] | None = None
                     ) -> dict[str, dict[str, Any]]:
-    """The documents with these ids, by id, in one query."""
-    if not keys:
+    """The documents with these ids, by id: one `$in` query per LOAD_IDS ids, sent together.
+
+    Whole documents unless a `projection` is needed to leave a large field out: a projection is work
+    for the store (SecantusDB copies the fields kept), and these documents hold little else.
+    """
+    unique = list(dict.fromkeys(keys))
+    if not unique:
         return {}
-    return {doc["_id"]: doc async for doc in coll.find({"_id": {"$in": list(keys)}}, projection)}
+    parts = await asyncio.gather(*(_find(coll, unique[i:i + LOAD_IDS], projection)
+                                   for i in range(0, len(unique), LOAD_IDS)))
+    return {key: doc for part in parts for key, doc in part.items()}
+
+
+async def _find(coll: AsyncCollection, keys: list[str], projection: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    return {doc["_id"]: doc async for doc in coll.find({"_id": {"$in": keys}}, projection)}
 
 
 async def write_cas(coll: AsyncCollection, writes: Sequence[CasWrite]) -> set[str]:
@@ -114,7 +128,7 @@ class MongoRefusalBook:
 
     async def seen(self, command_ids: Sequence[str]) -> dict[str, list[OutboxEntry]]:
         """Commands refused before, with their unpublished entries, in one query."""
-        docs = await load_docs(self._coll, list(dict.fromkeys(command_ids)), {"outbox": 1})
+        docs = await load_docs(self._coll, command_ids)
         return {cid: [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])] for cid, doc in docs.items()}
 
     async def record(self, refusals: Sequence[Refusal]) -> set[str]:

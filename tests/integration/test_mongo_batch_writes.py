@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from shared.runtime import mongo, mongo_pipeline
+from shared.runtime import mongo, mongo_batch, mongo_pipeline
 from shared.runtime.mongo_batch import TOKEN, CasWrite, write_cas
 from shared.runtime.mongo_outbox import pull_many, push_bounded
 
@@ -85,3 +85,12 @@ async def test_any_value_is_stored_as_given(coll, states):
                                   for k, s in zip(keys, states)]) == set()
     docs = {d["_id"]: d async for d in coll.find({"_id": {"$in": keys}})}
     assert [docs[k]["state"] for k in keys] == states
+
+
+async def test_load_docs_asks_in_parts_and_returns_each_document_once(coll, monkeypatch):
+    monkeypatch.setattr(mongo_batch, "LOAD_IDS", 7)
+    await coll.insert_many([{"_id": f"L{i}", "n": i} for i in range(40)])
+    keys = [f"L{i}" for i in range(40)] + ["L3", "MISSING"]
+    docs = await mongo_batch.load_docs(coll, keys)
+    assert sorted(docs) == sorted(f"L{i}" for i in range(40)) and docs["L39"]["n"] == 39
+    assert await mongo_batch.load_docs(coll, []) == {}

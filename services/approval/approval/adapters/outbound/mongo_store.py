@@ -50,7 +50,7 @@ class MongoApprovalStore(MongoLinks):
 
     async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseApprovals]]:
         """Cases' approval states with their applied ids and unsent entries, in one query."""
-        docs = await load_docs(self.approvals, keys, {"state": 1, "version": 1, "applied": 1, "outbox": 1})
+        docs = await load_docs(self.approvals, keys)
         return {key: Loaded(key, CaseApprovals.model_validate(doc["state"]), doc["version"],
                             frozenset(doc.get("applied", [])),
                             [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])])

@@ -44,9 +44,9 @@ class MongoCaseStore:
         await self.cases.create_index("case.account_id")
 
     async def load(self, keys: Sequence[str]) -> dict[str, Loaded[Case]]:
-        """Cases without history, with their applied ids and unsent events, in one query."""
-        docs = await load_docs(self.cases, keys, {"case": 1, "version": 1, "outbox": 1, "applied": 1,
-                                                  "history_pending": 1})
+        """Cases without history, with their applied ids and unsent events (whole documents: a projection costs
+        the store more than the few bytes it leaves out; `history` is only in documents of before the move)."""
+        docs = await load_docs(self.cases, keys)
         return {key: Loaded(key, Case.model_validate(doc["case"]), doc["version"], frozenset(doc.get("applied", [])),
                             [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])],
                             extra=doc.get("history_pending", []))

@@ -38,7 +38,7 @@ class MongoNotifierStore:
 
     async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseFile]]:
         """Case files with their revision, applied event ids and unsent events, in one query."""
-        docs = await load_docs(self.files, keys, {"file": 1, "rev": 1, "applied": 1, "outbox": 1})
+        docs = await load_docs(self.files, keys)
         return {key: Loaded(key, CaseFile.model_validate(doc["file"]), doc["rev"], frozenset(doc.get("applied", [])),
                             [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])])
                 for key, doc in docs.items()}

@@ -71,7 +71,7 @@ class MongoProjectionStore:
 
     async def load(self, generation: int, case_ids: Sequence[str]) -> dict[str, Loaded[ProjectionState]]:
         """The stored cases among `case_ids`, in one query; the ids seen at the current version are the applied ones."""
-        docs = await load_docs(self.collection(generation), case_ids, {"state": 1, "rev": 1, "outbox": 1})
+        docs = await load_docs(self.collection(generation), case_ids)
         return {key: _loaded(doc) for key, doc in docs.items()}
 
     async def save(self, generation: int, changes: Sequence[Change[ProjectionState]]) -> set[str]:
