@@ -68,7 +68,9 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Any:
     broker = broker or create_broker(settings)
     client, db = mongo.connect(settings.mongodb_url, settings.database)
     store, people = MongoNotifierStore(db), FollowedDirectory(MongoPeople(db["directory_people"]))
-    sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds)
+    # Kept connections, as many as the dispatcher sends at once; closed after it has stopped (after_shutdown).
+    sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds,
+                        pool_size=settings.notify_concurrency)
     marks = PublishedMarks()
     _, dispatcher = register(broker, settings, store, sender, marks, people)
     # A slow safety sweep: the service and the dispatcher publish their own events and mark them in bulk.
@@ -84,7 +86,8 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Any:
     # stop before it, so its last sweep finds only what was never published.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, settings=settings,
                       routers=[deliveries_routes(store, Auth.from_settings(settings, Principals(people)))],
-                      on_startup=[prepare], background=[relay, marks, dispatcher.loop, people.loop], after_shutdown=[client.close],
+                      on_startup=[prepare], background=[relay, marks, dispatcher.loop, people.loop],
+                      after_shutdown=[sender.close, client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 
 

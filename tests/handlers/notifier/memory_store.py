@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from notifier.core.casefile import CaseFile
-from notifier.core.delivery import Delivery, Mail
+from notifier.core.delivery import AttemptResult, Delivery, Mail
 from notifier.ports.sender import SendError
 from shared.runtime.outbox import OutboxEntry
 from shared.runtime.unit_of_work import Change, Loaded
@@ -41,6 +41,7 @@ class MemoryNotifierStore:
         self.outbox, self.delivery_outbox = MemoryOutbox(self.files), MemoryOutbox(self.deliveries)
         self.loads: list[list[str]] = []
         self.saves: list[list[str]] = []
+        self.finishes: list[list[str]] = []  # delivery ids of each finish_many (one write of the store)
         self.interfere: dict[str, dict[str, Any]] = {}  # case id -> what another writer stores first (a race)
 
     async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseFile]]:
@@ -77,10 +78,17 @@ class MemoryNotifierStore:
     async def next_due(self) -> datetime | None:
         return min((d["next_attempt_at"] for d in self.deliveries.values() if d["state"] == "pending"), default=None)
 
-    async def finish(self, delivery_id: str, changes: dict[str, Any], outbox: list[OutboxEntry]) -> None:
-        doc = self.deliveries[delivery_id]
-        doc.update(copy.deepcopy(changes))
-        doc["outbox"] = doc["outbox"] + list(outbox)
+    async def finish_many(self, leased_until: datetime, results: Sequence[AttemptResult]) -> set[str]:
+        self.finishes.append([r.delivery_id for r in results])
+        lost = set()
+        for r in results:
+            doc = self.deliveries[r.delivery_id]
+            if doc["next_attempt_at"] != leased_until:  # claimed by someone else after the lease ran out
+                lost.add(r.delivery_id)
+                continue
+            doc.update(copy.deepcopy(r.changes))
+            doc["outbox"] = doc["outbox"] + list(r.entries)
+        return lost
 
     async def add_delivery(self, delivery: Delivery) -> None:
         """A pending delivery as the consumer would have planned it (for dispatcher tests)."""

@@ -8,7 +8,7 @@ import pytest
 
 from notifier.adapters.outbound.mongo_store import MongoNotifierStore
 from notifier.core.casefile import CaseFile
-from notifier.core.delivery import Delivery, Mail
+from notifier.core.delivery import AttemptResult, Delivery, Mail
 from shared.runtime import mongo
 from shared.runtime.outbox import OutboxEntry
 from shared.runtime.unit_of_work import Change
@@ -79,6 +79,11 @@ async def test_claims_are_one_bulk_and_a_claimed_delivery_is_not_due_until_its_l
     assert [d.id for d in await store.claim_due(now, lease, limit=5)] == ["d0"]
     assert await store.claim_due(now, lease, limit=5) == []
     assert abs((await store.next_due() - lease).total_seconds()) < 0.01
-    await store.finish("d2", {"state": "sent"}, [entry(9)])
-    assert {d["id"]: d["state"] for d in await store.for_case("A")}["d2"] == "sent"
+    assert await store.finish_many(lease, [AttemptResult("d2", {"state": "sent"}, [entry(9)]),
+                                           AttemptResult("d1", {"state": "sent"}, [])]) == set()
+    assert {d["id"]: d["state"] for d in await store.for_case("A")} == {"d0": "pending", "d1": "sent", "d2": "sent"}
+    # d0's lease ran out and another claim moved it on: a result written under the old lease is lost
+    assert [d.id for d in await store.claim_due(lease, lease + timedelta(seconds=30), limit=5)] == ["d0"]
+    assert await store.finish_many(lease, [AttemptResult("d0", {"state": "sent"}, [entry(8)])]) == {"d0"}
+    assert (await store.deliveries.find_one({"_id": "d0"}))["outbox"] == []
     assert all("_w" not in d for d in await store.for_case("A"))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from shared.contract.envelope import derived_id
+from shared.runtime.outbox import OutboxEntry
 
 State = Literal["pending", "sent", "failed", "skipped"]
 
@@ -53,6 +55,23 @@ class Delivery(BaseModel):
     created_at: datetime
     finished_at: datetime | None = None
     traceparent: str | None = Field(None, description="Trace context of the event's handling: the send continues it.")
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one send attempt changes in its delivery, and the outcome events stored with it."""
+
+    delivery_id: str
+    changes: dict[str, Any]
+    entries: list[OutboxEntry]
+
+
+def attempt_result(d: Delivery, lease: datetime, entries: list[OutboxEntry], **changes: Any) -> AttemptResult:
+    """`changes` over what the delivery holds: every result sets the same fields, so a round's results share one
+    shape and the store writes them in one statement; `next_attempt_at` stays the lease unless a retry moves it."""
+    base = {"state": d.state, "attempts": d.attempts, "strikes": d.strikes, "next_attempt_at": lease,
+            "finished_at": d.finished_at, "last_error": d.last_error}
+    return AttemptResult(d.id, {**base, **changes}, entries)
 
 
 def backoff(attempts: int, base: float, cap: float) -> timedelta:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from notifier.core.casefile import CaseFile
-from notifier.core.delivery import Delivery
+from notifier.core.delivery import AttemptResult, Delivery
 from shared.runtime.marks import BulkMarkable
-from shared.runtime.outbox import OutboxEntry, OutboxStore
+from shared.runtime.outbox import OutboxStore
 from shared.runtime.unit_of_work import Change, Loaded
 
 
@@ -37,5 +37,7 @@ class NotifierStore(Protocol):
     async def next_due(self) -> datetime | None:
         """When the earliest pending delivery falls due (None: none pending)."""
 
-    async def finish(self, delivery_id: str, changes: dict[str, Any], outbox: list[OutboxEntry]) -> None:
-        """Set the attempt's result and queue its outcome events, in one write."""
+    async def finish_many(self, leased_until: datetime, results: Sequence[AttemptResult]) -> set[str]:
+        """Set each attempt's result and queue its outcome events, all in one write, each only where the delivery's
+        `next_attempt_at` still holds `leased_until` (the lease its round claimed it with); the delivery ids whose
+        lease was lost (another replica claimed them after it ran out: nothing was written for them)."""

@@ -1,7 +1,8 @@
-"""The sender loop: takes due deliveries, sends each on its own, records the outcome with its events.
+"""The sender loop: takes due deliveries, sends each on its own, records the round's outcomes with their events.
 
 It sleeps until the next delivery falls due, or until the consumer wakes it for new ones (no polling);
-the outcome events of a round go to the broker together and are marked published in bulk.
+a round's outcomes are written in one statement, compare-and-set on the lease it claimed them with; their
+events go to the broker together and are marked published in bulk.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from opentelemetry.trace import SpanKind
 
-from notifier.core.delivery import Delivery, next_attempt
+from notifier.core.delivery import AttemptResult, Delivery, attempt_result, next_attempt
 from notifier.core.outcomes import failed_entries, sent_entries
 from notifier.ports.sender import MailSender, SendError, Unreachable
 from notifier.ports.store import NotifierStore
@@ -36,6 +38,17 @@ class RetryPolicy:
     lease_seconds: float = 60.0
     concurrency: int = 8
     sweep_seconds: float = 10.0  # the longest sleep: a safety sweep for deliveries written without a wake
+
+
+@dataclass(frozen=True)
+class _Tried:
+    """One attempt: the result to write, then the log line (and metric) it gets once written."""
+
+    result: AttemptResult
+    level: str
+    event: str
+    counter: Any
+    fields: dict[str, Any]
 
 
 class Dispatcher:
@@ -60,8 +73,16 @@ class Dispatcher:
         # Claim no more than can be sent at once: a claimed delivery left waiting for a slot could outlive
         # its lease and be claimed and sent by another replica as well.
         due = await self._store.claim_due(now, lease, limit=self._policy.concurrency)
-        outcomes = await asyncio.gather(*(self._attempt(d) for d in due))
-        await self._publish([(d.id, entries) for d, entries in zip(due, outcomes, strict=True) if entries])
+        if not due:
+            return 0
+        tried = await asyncio.gather(*(self._attempt(d, lease) for d in due))
+        # One write for the round; a delivery whose lease ran out meanwhile belongs to the replica that claimed
+        # it since: ours is not written, and its events are not published (that replica records its own).
+        lost = await self._store.finish_many(lease, [t.result for t in tried])
+        for t in tried:
+            self._report(t, lost=t.result.delivery_id in lost)
+        await self._publish([(t.result.delivery_id, t.result.entries) for t in tried
+                             if t.result.entries and t.result.delivery_id not in lost])
         return len(due)
 
     async def drain(self) -> datetime | None:
@@ -71,58 +92,64 @@ class Dispatcher:
             pass
         return await self._store.next_due()
 
-    async def _attempt(self, d: Delivery) -> list[OutboxEntry]:
+    async def _attempt(self, d: Delivery, lease: datetime) -> _Tried:
         """Send one delivery in the trace of the event that planned it (its outcome events carry that span)."""
         assert d.mail
         with tracing.span("mail send", d.traceparent, kind=SpanKind.CLIENT,
                           attributes={"mail.message_id": d.mail.message_id, "notifier.delivery_id": d.id}):
-            return await self._try(d)
+            return await self._try(d, lease)
 
-    async def _try(self, d: Delivery) -> list[OutboxEntry]:
-        """Send one delivery and record the outcome; its outcome events (stored with it) to publish."""
+    async def _try(self, d: Delivery, lease: datetime) -> _Tried:
+        """Send one delivery; its result and outcome events, to be written with the round's."""
         assert d.mail
         attempts = d.attempts + 1
         try:
             await self._sender.send(d.mail)
         except Unreachable as exc:
-            return await self._retry(d, attempts, str(exc), counts=False)
+            return self._retry(d, lease, attempts, str(exc), counts=False)
         except SendError as exc:
             if exc.permanent:
-                return await self._fail(d, attempts, str(exc), permanent=True)
-            return await self._retry(d, attempts, str(exc), counts=True)
+                return self._fail(d, lease, attempts, str(exc), permanent=True)
+            return self._retry(d, lease, attempts, str(exc), counts=True)
         except Exception as exc:  # unexpected: treat as a temporary failure of this message
-            return await self._retry(d, attempts, f"{type(exc).__name__}: {exc}", counts=True)
+            return self._retry(d, lease, attempts, f"{type(exc).__name__}: {exc}", counts=True)
+        metrics.MAILS_SENT.labels(metrics.service()).inc()  # the server accepted it, whatever the write finds
         now = self._clock()
-        entries = sent_entries(self._topics, d, attempts, now)
-        await self._store.finish(d.id, {"state": "sent", "attempts": attempts, "finished_at": now, "last_error": None},
-                                 entries)
-        metrics.MAILS_SENT.labels(metrics.service()).inc()
-        self._log.info("notification.sent", delivery_id=d.id, recipient=d.recipient, case_id=d.case_id,
-                       attempts=attempts)
-        return entries
+        result = attempt_result(d, lease, sent_entries(self._topics, d, attempts, now), state="sent",
+                                attempts=attempts, finished_at=now, last_error=None)
+        return _Tried(result, "info", "notification.sent", None,
+                      dict(delivery_id=d.id, recipient=d.recipient, case_id=d.case_id, attempts=attempts))
 
-    async def _retry(self, d: Delivery, attempts: int, error: str, counts: bool) -> list[OutboxEntry]:
+    def _retry(self, d: Delivery, lease: datetime, attempts: int, error: str, counts: bool) -> _Tried:
         strikes = d.strikes + (1 if counts else 0)
         if strikes >= self._policy.max_attempts:
-            return await self._fail(d, attempts, error, permanent=False, strikes=strikes)
-        metrics.MAIL_RETRIES.labels(metrics.service(), "temporary" if counts else "unreachable").inc()
+            return self._fail(d, lease, attempts, error, permanent=False, strikes=strikes)
         at = next_attempt(attempts, self._policy.base_seconds, self._policy.max_seconds, self._clock())
-        await self._store.finish(d.id, {"attempts": attempts, "strikes": strikes, "next_attempt_at": at,
-                                        "last_error": error}, [])
-        self._log.warning("notification.retry_scheduled", delivery_id=d.id, recipient=d.recipient, error=error,
-                          attempts=attempts, next_attempt_at=at.isoformat())
-        return []
+        result = attempt_result(d, lease, [], attempts=attempts, strikes=strikes, next_attempt_at=at,
+                                last_error=error)
+        counter = metrics.MAIL_RETRIES.labels(metrics.service(), "temporary" if counts else "unreachable")
+        return _Tried(result, "warning", "notification.retry_scheduled", counter,
+                      dict(delivery_id=d.id, recipient=d.recipient, error=error, attempts=attempts,
+                           next_attempt_at=at.isoformat()))
 
-    async def _fail(self, d: Delivery, attempts: int, error: str, permanent: bool,
-                    strikes: int | None = None) -> list[OutboxEntry]:
+    def _fail(self, d: Delivery, lease: datetime, attempts: int, error: str, permanent: bool,
+              strikes: int | None = None) -> _Tried:
         now = self._clock()
         entries = failed_entries(self._topics, d, attempts, error, permanent, now)
-        await self._store.finish(d.id, {"state": "failed", "attempts": attempts, "strikes": strikes or d.strikes + 1,
-                                        "finished_at": now, "last_error": error}, entries)
-        metrics.MAILS_FAILED.labels(metrics.service(), "true" if permanent else "false").inc()
-        self._log.error("notification.failed", delivery_id=d.id, recipient=d.recipient, error=error,
-                        attempts=attempts, permanent=permanent)
-        return entries
+        result = attempt_result(d, lease, entries, state="failed", attempts=attempts,
+                                strikes=strikes or d.strikes + 1, finished_at=now, last_error=error)
+        return _Tried(result, "error", "notification.failed",
+                      metrics.MAILS_FAILED.labels(metrics.service(), "true" if permanent else "false"),
+                      dict(delivery_id=d.id, recipient=d.recipient, error=error, attempts=attempts, permanent=permanent))
+
+    def _report(self, t: _Tried, lost: bool) -> None:
+        """The attempt's log line and metric once its result is written; a lost lease is a warning instead."""
+        if lost:
+            self._log.warning("notification.lease_lost", outcome=t.event, **t.fields)
+            return
+        getattr(self._log, t.level)(t.event, **t.fields)
+        if t.counter is not None:
+            t.counter.inc()
 
     async def _publish(self, done: list[tuple[str, list[OutboxEntry]]]) -> None:
         """The round's outcome events together, acknowledged once, then marked in bulk; a crash before the

@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from notifier.core.casefile import CaseFile
-from notifier.core.delivery import Delivery
+from notifier.core.delivery import AttemptResult, Delivery
 from shared.runtime.mongo_batch import DUPLICATE_KEY, TOKEN, CasWrite, load_docs, write_cas
 from shared.runtime.mongo_outbox import MongoOutbox, outbox_docs, push_bounded
 from shared.runtime.outbox import OutboxEntry
@@ -90,10 +90,16 @@ class MongoNotifierStore:
                                              sort=[("state", 1), ("next_attempt_at", 1)])
         return doc.get("next_attempt_at") if doc else None
 
-    async def finish(self, delivery_id: str, changes: dict[str, Any], outbox: list[OutboxEntry]) -> None:
-        """The attempt's result and its outcome events, in one write."""
-        await self.deliveries.update_one({"_id": delivery_id},
-                                         {"$set": changes, "$push": {"outbox": {"$each": outbox_docs(outbox)}}})
+    async def finish_many(self, leased_until: datetime, results: Sequence[AttemptResult]) -> set[str]:
+        """A round's results with their outcome events, compare-and-set on the lease; the ids whose lease was lost.
+
+        Results that set the same fields share one `update_many` statement (`write_cas`), so a round whose
+        results all set the same fields (the dispatcher's do) is one store commit, not one per delivery.
+        """
+        return await write_cas(self.deliveries, [
+            CasWrite(r.delivery_id, leased_until, field="next_attempt_at",
+                     update={"$set": r.changes, "$push": {"outbox": {"$each": outbox_docs(r.entries)}}})
+            for r in results])
 
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
         """Deliveries of a case, oldest first, without mail bodies or outbox (the read side)."""

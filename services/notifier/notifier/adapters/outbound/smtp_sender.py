@@ -1,14 +1,19 @@
-"""MailSender over SMTP (aiosmtplib): multipart/alternative, plain text and HTML."""
+"""MailSender over SMTP (aiosmtplib): multipart/alternative, plain text and HTML, over kept connections."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 import aiosmtplib
 
 from notifier.core.delivery import Mail
 from notifier.ports.sender import SendError, Unreachable
+
+CLOSING = 421  # "service not available, closing channel": how a server ends a connection it let idle
 
 
 def build_message(mail: Mail, sender: str) -> EmailMessage:
@@ -21,17 +26,35 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     return msg
 
 
-class SmtpSender:
-    """Sends each e-mail on its own connection, so one bad message never poisons a shared session."""
+class _Client(aiosmtplib.SMTP):
+    """A kept connection that notes whether the server accepted the current message's MAIL FROM."""
 
-    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0) -> None:
+    accepted = False  # before that nothing was accepted, so the message may go again on another connection
+
+    async def mail(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        """MAIL FROM, noting that the server accepted it."""
+        response = await super().mail(*args, **kwargs)
+        self.accepted = True
+        return response
+
+
+class SmtpSender:
+    """Sends on kept connections; one that raised anything is dropped, so one bad message never poisons a session."""
+
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0, pool_size: int = 8,
+                 local_hostname: str | None = None) -> None:
         self._host, self._port, self._sender, self._timeout = host, port, sender, timeout
+        self._pool_size = pool_size  # the dispatcher's concurrency: it never sends more at once
+        # The EHLO name, looked up once: aiosmtplib would run the blocking getfqdn() in a thread per connection.
+        self._local_hostname = local_hostname or socket.getfqdn()
+        self._idle: list[_Client] = []  # free clients, one message at a time each; one that raised never returns
+        self._closed = False
 
     async def send(self, mail: Mail) -> None:
         """Return when the server accepted it; SendError (permanent on 5xx) or Unreachable otherwise."""
+        message = build_message(mail, self._sender)
         try:
-            await aiosmtplib.send(build_message(mail, self._sender), hostname=self._host, port=self._port,
-                                  timeout=self._timeout, start_tls=False)
+            await self._send(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             raise SendError(f"recipient refused: {'; '.join(f'{r.code} {r.message}' for r in exc.recipients)}",
@@ -43,3 +66,64 @@ class SmtpSender:
             raise Unreachable(f"SMTP server {self._host}:{self._port} unreachable: {exc}") from None
         except aiosmtplib.SMTPException as exc:
             raise SendError(str(exc)) from None
+
+    async def _send(self, message: EmailMessage) -> None:
+        """On a kept connection if one is free, else on a new one."""
+        client = self._take()
+        if client is not None:
+            try:
+                return await self._over(client, message)
+            except (ConnectionError, aiosmtplib.SMTPResponseException) as exc:
+                # Servers close connections left idle; if it went before accepting anything, that is no
+                # failure of this message: once more on a fresh connection (its errors are reported as they are).
+                closing = not isinstance(exc, aiosmtplib.SMTPResponseException) or exc.code == CLOSING
+                if client.accepted or not closing:
+                    raise
+        await self._over(await self._connect(), message)
+
+    def _take(self) -> _Client | None:
+        """The most recently used free connection still open (one the server closed is dropped)."""
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+            client.close()
+        return None
+
+    async def _connect(self) -> _Client:
+        client = _Client(hostname=self._host, port=self._port, local_hostname=self._local_hostname,
+                         timeout=self._timeout, start_tls=False)
+        try:
+            await client.connect()
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    async def _over(self, client: _Client, message: EmailMessage) -> None:
+        """Send on `client`: back to the pool after a clean exchange only, closed after anything else."""
+        client.accepted = False
+        try:
+            await client.send_message(message)
+        except BaseException:  # a refusal, a timeout or a cancel mid-exchange: the session is not trusted again
+            client.close()
+            raise
+        if self._closed or len(self._idle) >= self._pool_size or not client.is_connected:
+            client.close()
+        else:
+            self._idle.append(client)
+
+    async def close(self) -> None:
+        """QUIT every kept connection (the service stops); a send still running closes its own afterwards."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(_quit(c, self._timeout) for c in idle))
+
+
+async def _quit(client: _Client, timeout: float) -> None:
+    try:
+        await client.quit(timeout=timeout)
+    except (aiosmtplib.SMTPException, OSError):  # a goodbye the server did not answer: closed all the same
+        pass
+    finally:
+        client.close()
