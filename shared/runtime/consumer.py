@@ -29,6 +29,7 @@ from shared.runtime.inbound import Malformed, dead_letter_headers, dead_letter_v
 from shared.runtime.json_guard import printable
 from shared.runtime.metrics_consumer import ConsumerMetrics
 from shared.runtime.partitions import Cursor, Stop, partition_of, plan
+from shared.runtime.prompt_fetch import prompt
 from shared.runtime.unit_of_work import Message
 from shared.settings import Limits, Settings, Topics
 
@@ -296,7 +297,9 @@ def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str
     consume.__annotations__ = {"body": SkipValidation[list[schema]], "msg": KafkaMessage, "return": None}
     # MANUAL: we commit per partition ourselves (FastStream's NACK would rewind every partition of the batch).
     # Fetch wait, batch timeout and max records from KAFKA_CLIENT__* (the same environment create_broker reads).
-    broker.subscriber(*names, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.MANUAL,
-                      batch=True, parser=_readable_headers, decoder=_raw, title=",".join(names),
-                      description=description, **fetch_sizes(limits or Limits()),
-                      **Settings().kafka_client.consumer_options())(consume)
+    # prompt: each batch also takes what waited on the broker behind it (prompt_fetch.py).
+    subscriber = broker.subscriber(*names, group_id=group_id, auto_offset_reset="earliest",
+                                   ack_policy=AckPolicy.MANUAL, batch=True, parser=_readable_headers, decoder=_raw,
+                                   title=",".join(names), description=description, **fetch_sizes(limits or Limits()),
+                                   **Settings().kafka_client.consumer_options())
+    prompt(subscriber)(consume)
