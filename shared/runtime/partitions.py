@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -52,25 +53,75 @@ def plan(records: list[Any], stops: list[Stop]) -> tuple[dict[TopicPartition, in
     return commits, rewinds
 
 
-# Each consumer's last commit: the next one waits for it, so offsets reach the group coordinator in order.
-_commits: "weakref.WeakKeyDictionary[Any, asyncio.Future[None]]" = weakref.WeakKeyDictionary()
-_draining = False  # once set, every commit is awaited by the batch that makes it
+COMMIT_EVERY = 1.0  # seconds: a consumer's offsets go to the group coordinator at most this often
+
+
+class _Committer:
+    """One consumer's handled offsets, sent at most every COMMIT_EVERY seconds, the latest per partition at once.
+
+    Under load a consumer finishes many batches a second, and each commit is a request the broker
+    appends to its offsets log; one per second carries the same information. The price is redelivery:
+    after a crash up to a second more is read again, which every handler dedupes.
+    """
+
+    def __init__(self, consumer: Any) -> None:
+        self._consumer, self._pending = consumer, {}  # type: ignore[var-annotated]
+        self._task: asyncio.Future[None] | None = None
+        self._woken = asyncio.Event()
+        self._log = structlog.get_logger()
+
+    def add(self, offsets: dict[TopicPartition, int]) -> asyncio.Future[None]:
+        """Queue the offsets (offsets only grow: a rewind commits where its partition is read again); the send."""
+        self._pending.update(offsets)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._send())
+        return self._task
+
+    async def _send(self) -> None:
+        while self._pending:
+            if not _draining:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), COMMIT_EVERY)
+            self._woken.clear()
+            assigned = self._consumer.assignment()  # a partition lost meanwhile is read again by its new owner
+            offsets = {tp: offset for tp, offset in self._pending.items() if tp in assigned}
+            self._pending = {}
+            try:
+                if offsets:
+                    await self._consumer.commit(offsets)
+            except Exception as exc:  # noqa: BLE001  # the next commit covers it; until then a restart rereads (and dedupes)
+                self._log.warning("consumer.commit_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def wake(self) -> None:
+        """Send what is pending without waiting out the interval."""
+        self._woken.set()
+
+    async def settle(self) -> None:
+        """Send what is pending now and wait until it has landed."""
+        while self._task is not None and not self._task.done():
+            await self._task
+
+
+_committers: "weakref.WeakKeyDictionary[Any, _Committer]" = weakref.WeakKeyDictionary()
+_draining = False  # once set, every commit is sent at once and awaited by the batch that makes it
 
 
 async def settle_commits() -> None:
-    """Wait for every commit under way, and have every later one awaited by its batch (the drain calls this
-    before it stops the consumers, so the committed offsets cover exactly what was handled)."""
+    """Send every pending commit now, wait for them, and have every later one sent and awaited by its batch (the
+    drain calls this before it stops the consumers, so the committed offsets cover exactly what was handled)."""
     global _draining
     _draining = True
-    await asyncio.gather(*list(_commits.values()))
+    for committer in list(_committers.values()):
+        committer.wake()
+    await asyncio.gather(*(c.settle() for c in list(_committers.values())))
 
 
 class Cursor:
     """The position of the consumer a batch came from: commit offsets, seek back and pause a partition.
 
-    A commit is sent in the background: the next batch is fetched and handled while the group coordinator
-    answers (a round trip per batch saved). Commits stay in order per consumer; a crash before one lands
-    only redelivers records the handlers see again as duplicates.
+    Commits go out in the background and coalesced (`_Committer`): the next batch is fetched and handled
+    while the group coordinator answers. A crash before one lands only redelivers records the handlers
+    see again as duplicates.
     """
 
     def __init__(self, consumer: Any) -> None:
@@ -83,23 +134,17 @@ class Cursor:
         return isinstance(self._consumer, AIOKafkaConsumer)
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        """Commit explicit offsets; a partition lost to a rebalance is skipped (its new owner reads it again)."""
+        """Commit explicit offsets, soon; a partition lost to a rebalance is skipped (its new owner reads it again)."""
         assigned = self._consumer.assignment()
         mine = {tp: offset for tp, offset in offsets.items() if tp in assigned}
         if not mine:
             return
-        task = asyncio.ensure_future(self._commit_after(_commits.get(self._consumer), mine))
-        _commits[self._consumer] = task
+        committer = _committers.get(self._consumer)
+        if committer is None:
+            committer = _committers[self._consumer] = _Committer(self._consumer)
+        sent = committer.add(mine)
         if _draining:
-            await task
-
-    async def _commit_after(self, previous: "asyncio.Future[None] | None", offsets: dict[TopicPartition, int]) -> None:
-        if previous is not None:
-            await previous  # never raises: failures are logged where they happen
-        try:
-            await self._consumer.commit(offsets)
-        except Exception as exc:  # noqa: BLE001  # the next commit covers it; until then a restart rereads (and dedupes)
-            self._log.warning("consumer.commit_failed", error=f"{type(exc).__name__}: {exc}")
+            await sent
 
     def rewind(self, tp: TopicPartition, offset: int, pause: float) -> None:
         """Read `tp` again from `offset` after `pause` seconds; other partitions go on meanwhile."""
