@@ -88,22 +88,24 @@ class Limits(BaseModel):
 class KafkaClient(BaseModel):
     """Kafka client tuning, the same in every service; env `KAFKA_CLIENT__<NAME>` (docs/design.md).
 
-    Tuned for latency on a small machine: a unit of work publishes its batch's records together and
-    waits for their acks once, so a few milliseconds of linger put them in one request per partition;
-    consumers take what is there at once (nothing is held back for more bytes) and wake often when idle.
+    Tuned for latency on a small machine: a unit of work hands all its batch's records to the producer
+    before it waits for their acks, so they leave in one request per partition without any linger;
+    consumers take what is there at once (nothing is held back for more bytes), plus what waited behind
+    it (runtime/prompt_fetch.py), and an idle one wakes as soon as a record is fetched.
     """
 
-    linger_ms: int = Field(5, ge=0, description="Producer: wait this long for more records before sending a "
-                           "partition's batch, so a batch's publish_many goes out in one request (aiokafka: 0).")
+    linger_ms: int = Field(0, ge=0, description="Producer: wait this long for more records before sending a "
+                           "partition's batch; publish_many appends a whole batch before it yields, so 0 already "
+                           "sends it in one request (aiokafka: 0).")
     max_batch_size: int = Field(131_072, ge=16_384, description="Producer: bytes buffered per partition per "
                                 "request; a batch of a few hundred events fits (aiokafka: 16384).")
     fetch_max_wait_ms: int = Field(500, ge=0, description="Consumer: how long the broker may hold a fetch when "
                                    "fewer than `fetch_min_bytes` are there; only idle fetches wait (aiokafka: 500).")
     fetch_min_bytes: int = Field(1, ge=1, description="Consumer: bytes the broker waits for before answering a "
                                  "fetch; 1 answers as soon as any record is there (aiokafka: 1).")
-    batch_timeout_ms: int = Field(25, ge=1, description="Consumer: how long an empty poll waits, and FastStream "
-                                  "sleeps after one, before polling again; bounds the delay of an idle consumer's "
-                                  "first record (FastStream: 200).")
+    batch_timeout_ms: int = Field(25, ge=1, description="Consumer: how long an empty poll waits for a first "
+                                  "record before polling again (a record ends the wait at once; prompt_fetch.py "
+                                  "drops FastStream's sleep after an empty poll) (FastStream: 200).")
     max_records: int = Field(200, ge=1, description="Consumer: most records handed to a unit of work at once; "
                              "reached only behind a backlog, where 200 already spreads a batch's round trips thin.")
 

@@ -88,8 +88,11 @@ def random_cluster_id() -> str:
 
 def _java(main: str, *args: str, heap: str = "1g") -> list[str]:
     # Serial GC: one collector thread instead of G1's concurrent ones on a machine of two cores shared with
-    # every service (measured with bench/e2e.py, docs/design.md "Local servers").
-    return ["java", "-Xms256m", f"-Xmx{heap}", "-XX:+UseSerialGC", f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
+    # every service. C1 only (TieredStopAtLevel=1): a fresh node's C2 compiler took about half of Kafka's CPU
+    # for the first minutes of a run (jstack: 6.8 of 17 CPU s); with C1 only, Kafka went from 32-39 % to 21 %
+    # of a core at 12 claim journeys/s (bench/e2e.py; docs/design.md, "Kafka client").
+    return ["java", "-Xms256m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
             "-cp", f"{KAFKA_LIBS}/*", main, *args]
 
 
