@@ -65,7 +65,8 @@ class _Committer:
     """
 
     def __init__(self, consumer: Any) -> None:
-        self._consumer, self._pending = consumer, {}  # type: ignore[var-annotated]
+        # Weak: `_committers` is keyed weakly by the consumer, and a strong reference here would keep it for ever.
+        self._consumer, self._pending = weakref.ref(consumer), {}  # type: ignore[var-annotated]
         self._task: asyncio.Future[None] | None = None
         self._woken = asyncio.Event()
         self._log = structlog.get_logger()
@@ -83,12 +84,15 @@ class _Committer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), COMMIT_EVERY)
             self._woken.clear()
-            assigned = self._consumer.assignment()  # a partition lost meanwhile is read again by its new owner
+            consumer = self._consumer()
+            if consumer is None:  # gone with its subscriber: nothing left to commit to
+                return
+            assigned = consumer.assignment()  # a partition lost meanwhile is read again by its new owner
             offsets = {tp: offset for tp, offset in self._pending.items() if tp in assigned}
             self._pending = {}
             try:
                 if offsets:
-                    await self._consumer.commit(offsets)
+                    await consumer.commit(offsets)
             except Exception as exc:  # noqa: BLE001  # the next commit covers it; until then a restart rereads (and dedupes)
                 self._log.warning("consumer.commit_failed", error=f"{type(exc).__name__}: {exc}")
 

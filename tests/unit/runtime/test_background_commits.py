@@ -79,3 +79,18 @@ async def test_a_partition_lost_before_the_send_is_left_to_its_new_owner(monkeyp
     consumer.assigned = {TP}  # a rebalance while the commit waits
     await asyncio.sleep(0.15)
     assert consumer.landed == [{TP: 3}]
+
+
+async def test_a_consumer_gone_with_its_subscriber_is_not_kept_alive_by_its_commits(monkeypatch):
+    import gc
+    import weakref
+
+    monkeypatch.setattr(partitions, "_draining", False)
+    monkeypatch.setattr(partitions, "COMMIT_EVERY", 0.01)
+    consumer = SlowConsumer()
+    await Cursor(consumer).commit({TP: 1})
+    await asyncio.sleep(0.1)
+    gone = weakref.ref(consumer)
+    del consumer
+    gc.collect()
+    assert gone() is None
