@@ -28,7 +28,7 @@ async def _second_batch(settings: Settings, get_msg) -> list[bytes]:  # noqa: AN
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(await producer.partitions_for(topic))]
         consumer.assign(partitions)
-        consumer.seek_to_end(*partitions)
+        await consumer.seek_to_end(*partitions)
         for tp in partitions:  # resolve the end now, so the records below are read
             await consumer.position(tp)
         await producer.send_and_wait(topic, b"first", key=KEY)

@@ -23,3 +23,10 @@ def test_subject_and_both_bodies_read_back_unchanged(subject: str, text: str, ht
     assert parsed["To"] == "ingrid@example.com" and parsed["Message-ID"] == "<d-1@backbone>"
     assert parsed.get_body(("plain",)).get_content() == text
     assert parsed.get_body(("html",)).get_content() == html
+
+
+def test_a_case_id_in_the_body_stays_readable_in_the_raw_message():
+    """Operators (and the tests) find a case's mail by grepping the raw message."""
+    for text in ("Case CLAIM-0123456789ab is now yours", "Fall CLAIM-0123456789ab – übernommen"):
+        mail = Mail(to="ingrid@example.com", subject="x", text=text, html=f"<p>{text}</p>", message_id="<d@b>")
+        assert b"CLAIM-0123456789ab" in build_message(mail, "cases@example.com")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from email.charset import QP, Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -27,9 +28,20 @@ def build_message(mail: Mail, sender: str) -> bytes:
     msg = MIMEMultipart("alternative")
     msg["From"], msg["To"], msg["Subject"] = _header(sender), _header(mail.to), _header(mail.subject)
     msg["Message-ID"], msg["Date"] = mail.message_id, formatdate(localtime=False, usegmt=True)
-    msg.attach(MIMEText(mail.text, "plain", "utf-8"))
-    msg.attach(MIMEText(mail.html, "html", "utf-8"))
+    msg.attach(_part(mail.text, "plain"))
+    msg.attach(_part(mail.html, "html"))
     return msg.as_bytes()
+
+
+def _part(text: str, subtype: str) -> MIMEText:
+    """ASCII as it is (7bit, so the body stays readable in the raw message); anything else quoted-printable."""
+    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+        return MIMEText(text, subtype, "us-ascii")
+    return MIMEText(text, subtype, _UTF8_QP)
+
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # as EmailMessage.set_content chose for most mail: readable where ASCII
 
 
 def _header(value: str) -> str | Header:
