@@ -43,7 +43,7 @@ def _die_with_parent() -> None:
 
 
 class Child:
-    """A labelled child process whose output is copied line by line to ours (or to a file)."""
+    """A labelled child process whose output goes to a file, or is copied line by line to ours."""
 
     def __init__(self, label: str, argv: list[str], *, env: dict[str, str] | None = None,
                  log_file: Path | None = None, cwd: Path | None = None) -> None:
@@ -51,29 +51,33 @@ class Child:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Child":
-        """Start the process; its output goes to our stdout prefixed with the label."""
+        """Start the process; its output goes to its log file, else to our stdout prefixed with the label."""
+        sink = None
         if self.log_file:
+            # Straight into the file: copying it line by line through us cost a wake-up, a read and a write
+            # in this process for every line a busy service logs.
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
-            # Own process group: a Ctrl-C reaches only the launcher, which stops services before Kafka.
-            process_group=0,
-        )
-        threading.Thread(target=self._pump, daemon=True).start()
+            sink = open(self.log_file, "ab")  # noqa: SIM115  (the child holds it; ours is closed below)
+        try:
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, cwd=self.cwd, stdout=sink or subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+                # Own process group: a Ctrl-C reaches only the launcher, which stops services before Kafka.
+                process_group=0,
+            )
+        finally:
+            if sink:
+                sink.close()
+        if not sink:
+            threading.Thread(target=self._pump, daemon=True).start()
         return self
 
     def _pump(self) -> None:
         assert self.proc and self.proc.stdout
-        sink = open(self.log_file, "ab") if self.log_file else None
         prefix = f"[{self.label}] ".encode()
         for line in self.proc.stdout:
-            if sink:
-                sink.write(line)
-                sink.flush()
-            else:
-                sys.stdout.buffer.write(prefix + line)
-                sys.stdout.buffer.flush()
+            sys.stdout.buffer.write(prefix + line)
+            sys.stdout.buffer.flush()
 
     @property
     def pid(self) -> int | None:
