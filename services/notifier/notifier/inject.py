@@ -44,9 +44,12 @@ def register(broker: KafkaBroker, settings: NotifierSettings, store: NotifierSto
     topics, publisher, renderer = settings.topics, Publisher(broker, settings.limits.record_bytes), Renderer()
     subs = load_subscriptions(settings.subscriptions_file, renderer.names())
     dispatcher = Dispatcher(store, sender, publisher, topics, policy_of(settings), marks)
+    # Planned deliveries are inserted leased to this dispatcher and handed to it as soon as they are stored.
     service = NotifierService(store, publisher, topics, subs, renderer, people.directory,
                               Links(settings.case_links, settings.mail_domain, settings.approval_links), marks,
-                              wake=dispatcher.wake)
+                              lease_until=dispatcher.lease_until)
+    if store is not None:  # None only when documenting
+        store.handoff = dispatcher.hand_off
     subscribe(broker, topics.case_events, settings.group_id, people.following(service.handle),
               many=following_many(people, service.handle_many), limits=settings.limits, schema=catalog.EventEnvelope,
               description="Case facts: keep the case file (requester, assignee, team) and notify subscribers.")
@@ -86,7 +89,7 @@ def build(settings: NotifierSettings, broker: KafkaBroker | None = None) -> Any:
     # stop before it, so its last sweep finds only what was never published.
     return create_app(broker, checks={"store": lambda: mongo.ping(client)}, settings=settings,
                       routers=[deliveries_routes(store, Auth.from_settings(settings, Principals(people)))],
-                      on_startup=[prepare], background=[relay, marks, dispatcher.loop, people.loop],
+                      on_startup=[prepare], background=[relay, marks, dispatcher, people.loop],
                       after_shutdown=[sender.close, client.close],
                       grace_seconds=settings.shutdown_grace_seconds)
 

@@ -49,10 +49,12 @@ class NotifierService:
 
     def __init__(self, store: NotifierStore, publisher: Publisher, topics: Topics, subs: Subscriptions,
                  renderer: Renderer, directory: Directory, links: Links, marks: PublishedMarks,
-                 wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] = now_utc) -> None:
+                 lease_until: Callable[[], datetime] | None = None, clock: Callable[[], datetime] = now_utc) -> None:
         self._store, self._publisher, self._topics, self._marks = store, publisher, topics, marks
         self._subs, self._renderer, self._directory, self._links = subs, renderer, directory, links
-        self._wake, self._clock = wake, clock
+        # A delivery to send is inserted leased to this process's dispatcher (the store hands it over): nobody
+        # claims it meanwhile, and after a crash the sweep does once the lease ends. Without one: due at once.
+        self._lease_until, self._clock = lease_until or clock, clock
         self._log = structlog.get_logger().bind(component="notifier")
 
     @cached_property
@@ -77,8 +79,6 @@ class NotifierService:
         if todo:
             done = await self._uow.run([m for _, m in todo], lambda file, m: self._decide(file, m, parsed))
             outcomes.update(zip((i for i, _ in todo), done, strict=True))
-            if any(o.startswith("planned:") and o != "planned:0" for o in done):
-                self._wake()  # the deliveries are stored: the dispatcher looks now rather than later
         return [outcomes[i] for i in range(len(messages))]
 
     def _read(self, event: CloudEvent, parsed: dict[str, CaseEvent]) -> CloudEvent | str:
@@ -151,7 +151,8 @@ class NotifierService:
         if reason is not None:
             self._log.warning("notification.skipped", recipient=p.recipient, reason=reason, delivery_id=did)
             return delivery.model_copy(update={"state": "skipped", "reason": reason, "finished_at": now})
-        return delivery.model_copy(update={"mail": self._render(event, data, file, p, person, did, link)})
+        return delivery.model_copy(update={"mail": self._render(event, data, file, p, person, did, link),
+                                           "next_attempt_at": self._lease_until()})
 
     def _render(self, event: CloudEvent, data: dict[str, Any], file: CaseFile, p: Planned, person: Any,
                 did: str, approval_url: str | None) -> Mail:

@@ -17,9 +17,11 @@ class NotifierSettings(Settings):
     notify_max_attempts: int = Field(8, ge=1, description="Tries the server answered (4xx, errors) before a delivery fails.")
     notify_retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles per attempt.")
     notify_retry_max_seconds: float = Field(60.0, gt=0, description="Longest retry delay (also while the server is down).")
-    notify_sweep_seconds: float = Field(10.0, gt=0, description="Longest the sender sleeps: it wakes for new deliveries "
-                                        "and when the next one falls due; this sweep finds what another replica left.")
-    notify_lease_seconds: float = Field(60.0, gt=0, description="A claimed delivery not finished by then (crash) is tried again.")
+    notify_sweep_seconds: float = Field(10.0, gt=0, description="Longest the sender goes without looking at the store: "
+                                        "it sends what this process planned at once, and claims when the next known "
+                                        "delivery falls due; this sweep finds what another replica left.")
+    notify_lease_seconds: float = Field(60.0, gt=0, description="A delivery claimed, or planned by this process, and "
+                                        "not finished by then (crash) is tried again.")
     notify_concurrency: int = Field(8, ge=1, description="E-mails sent at the same time.")
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect/command timeout.")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,9 @@ class MemoryNotifierStore:
         self.loads: list[list[str]] = []
         self.saves: list[list[str]] = []
         self.finishes: list[list[str]] = []  # delivery ids of each finish_many (one write of the store)
+        self.claims = self.next_dues = 0  # claim_due and next_due calls (each a store round trip, or two)
         self.interfere: dict[str, dict[str, Any]] = {}  # case id -> what another writer stores first (a race)
+        self.handoff: Callable[[Sequence[Delivery]], None] = lambda deliveries: None
 
     async def load(self, keys: Sequence[str]) -> dict[str, Loaded[CaseFile]]:
         self.loads.append(list(keys))
@@ -51,8 +53,12 @@ class MemoryNotifierStore:
 
     async def save(self, changes: Sequence[Change[CaseFile]]) -> set[str]:
         self.saves.append([c.key for c in changes])
+        inserted = []
         for delivery in (d for c in changes for note in c.notes for d in note):
-            self.deliveries.setdefault(delivery.id, {**delivery.model_dump(), "outbox": []})
+            if delivery.id not in self.deliveries:  # else planned before: left as it is, not handed off again
+                self.deliveries[delivery.id] = {**delivery.model_dump(), "outbox": []}
+                inserted.append(delivery)
+        self.handoff(inserted)
         lost = set()
         for c in changes:
             doc = self.files.get(c.key)
@@ -68,6 +74,7 @@ class MemoryNotifierStore:
         return lost
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
+        self.claims += 1
         due = sorted((d for d in self.deliveries.values() if d["state"] == "pending" and d["next_attempt_at"] <= now),
                      key=lambda d: d["next_attempt_at"])[:limit]
         claimed = [Delivery.model_validate(copy.deepcopy(d)) for d in due]
@@ -76,14 +83,15 @@ class MemoryNotifierStore:
         return claimed
 
     async def next_due(self) -> datetime | None:
+        self.next_dues += 1
         return min((d["next_attempt_at"] for d in self.deliveries.values() if d["state"] == "pending"), default=None)
 
-    async def finish_many(self, leased_until: datetime, results: Sequence[AttemptResult]) -> set[str]:
+    async def finish_many(self, results: Sequence[AttemptResult]) -> set[str]:
         self.finishes.append([r.delivery_id for r in results])
         lost = set()
         for r in results:
             doc = self.deliveries[r.delivery_id]
-            if doc["next_attempt_at"] != leased_until:  # claimed by someone else after the lease ran out
+            if doc["next_attempt_at"] != r.lease:  # claimed by someone else after the lease ran out
                 lost.add(r.delivery_id)
                 continue
             doc.update(copy.deepcopy(r.changes))

@@ -37,12 +37,13 @@ def on(case_id: str, event: dict) -> Message:
 
 @pytest.fixture
 def service_of():
-    def make(store: MemoryNotifierStore, woken: list[int]) -> tuple[NotifierService, Publisher]:
+    def make(store: MemoryNotifierStore, handed: list) -> tuple[NotifierService, Publisher]:
         renderer, publisher = Renderer(), Publisher()
+        store.handoff = handed.extend  # what the store hands to the dispatcher
         service = NotifierService(store, publisher, Topics(prefix="b."), load_subscriptions(None, renderer.names()),
                                   renderer, FollowedDirectory().directory,
                                   Links("https://crm.example.com", "example.com", "https://approvals.example.com"),
-                                  PublishedMarks(), wake=lambda: woken.append(1))
+                                  PublishedMarks())
         return service, publisher
     return make
 
@@ -52,8 +53,8 @@ GHOST = envelope("approval.requested", {**REQUESTED["data"], "approver": "ghost"
 
 
 async def test_a_batch_of_several_cases_is_one_load_and_one_save(service_of):
-    store, woken = MemoryNotifierStore(), []
-    service, publisher = service_of(store, woken)
+    store, handed = MemoryNotifierStore(), []
+    service, publisher = service_of(store, handed)
     batch = [on("A", OPENED), on("A", REQUESTED), on("B", OPENED), on("B", ASSIGNED), on("A", GHOST)]
     outcomes = await service.handle_many(batch)
     assert outcomes == ["planned:0", "planned:1", "planned:0", "planned:1", "planned:1"]
@@ -61,14 +62,14 @@ async def test_a_batch_of_several_cases_is_one_load_and_one_save(service_of):
     assert sorted(store.states()) == ["frank@case.assigned", "ghost@approval.requested", "john@approval.requested"]
     assert len(publisher.calls) == 1 and len(publisher.calls[0]) == 1  # the skipped ghost, once
     assert store.files["A"]["applied"] == [m.event.id for m in batch if m.key == "A"]
-    assert woken == [1]
+    assert sorted(d.recipient for d in handed) == ["frank", "ghost", "john"]  # what it inserted, in one save
     assert await service.handle_many(batch) == ["duplicate"] * len(batch)  # redelivered: nothing new
-    assert len(store.deliveries) == 3 and len(store.saves) == 1
+    assert len(store.deliveries) == 3 and len(store.saves) == 1 and len(handed) == 3
 
 
 async def test_a_lost_compare_and_set_is_decided_again_from_fresh_state(service_of):
-    store, woken = MemoryNotifierStore(), []
-    service, _ = service_of(store, woken)
+    store, handed = MemoryNotifierStore(), []
+    service, _ = service_of(store, handed)
     # Another writer stores case A first: a file with someone else on the team, and none of our events.
     store.interfere["A"] = {"file": {"case_id": "A", "team": {"zoe": "assessor"}}, "rev": 7, "applied": [], "outbox": []}
     outcomes = await service.handle_many([on("A", OPENED), on("A", REQUESTED), on("B", OPENED)])
@@ -78,3 +79,4 @@ async def test_a_lost_compare_and_set_is_decided_again_from_fresh_state(service_
     assert file["rev"] == 8 and file["file"]["team"] == {"zoe": "assessor"} and file["file"]["subject"] == "Labels"
     assert len(file["applied"]) == 2 and store.files["B"]["rev"] == 1
     assert sorted(store.states()) == ["john@approval.requested"]  # planned twice, stored once
+    assert [d.recipient for d in handed] == ["john"]  # and handed off once

@@ -53,7 +53,7 @@ def settings() -> NotifierSettings:
     return NotifierSettings(service_name="notifier", topic_prefix="h.", case_link_base="https://crm.example.com",
                             approval_public_url=APPROVALS,
                             notify_max_attempts=3, notify_retry_base_seconds=0.001, notify_retry_max_seconds=0.001,
-                            notify_lease_seconds=0.05)
+                            notify_lease_seconds=1.0)  # half of it left, a handed-off delivery is sent from memory
 
 
 @pytest.fixture
@@ -161,8 +161,14 @@ async def test_server_outage_never_uses_up_the_limit(harness):
 
 
 async def test_crash_after_claim_is_retried_after_the_lease_with_the_same_message_id(harness):
+    from notifier.core.delivery import Delivery, Mail
+
     publish, dispatcher, store, sender, seen = harness
-    await publish(REQUESTED)
+    now = now_utc()  # due in the store (a retry, say), not handed to this process
+    await store.add_delivery(Delivery(
+        id="d1", event_id="e", event_type="approval.requested", case_id=CASE, recipient="john", role="approver",
+        template="approval_requested", created_at=now, next_attempt_at=now,
+        mail=Mail(to="john@example.com", subject="s", text="t", html="h", message_id="<d1@x>")))
     (crashed,) = await store.claim_due(now_utc(), now_utc() + timedelta(seconds=0.05), 10)  # claimed, then "crash"
     assert await dispatcher.run_once() == 0  # leased: nobody else takes it meanwhile
     await _pause(0.06)

@@ -79,11 +79,30 @@ async def test_claims_are_one_bulk_and_a_claimed_delivery_is_not_due_until_its_l
     assert [d.id for d in await store.claim_due(now, lease, limit=5)] == ["d0"]
     assert await store.claim_due(now, lease, limit=5) == []
     assert abs((await store.next_due() - lease).total_seconds()) < 0.01
-    assert await store.finish_many(lease, [AttemptResult("d2", {"state": "sent"}, [entry(9)]),
-                                           AttemptResult("d1", {"state": "sent"}, [])]) == set()
+    assert await store.finish_many([AttemptResult("d2", {"state": "sent"}, [entry(9)], lease),
+                                    AttemptResult("d1", {"state": "sent"}, [], lease)]) == set()
     assert {d["id"]: d["state"] for d in await store.for_case("A")} == {"d0": "pending", "d1": "sent", "d2": "sent"}
     # d0's lease ran out and another claim moved it on: a result written under the old lease is lost
     assert [d.id for d in await store.claim_due(lease, lease + timedelta(seconds=30), limit=5)] == ["d0"]
-    assert await store.finish_many(lease, [AttemptResult("d0", {"state": "sent"}, [entry(8)])]) == {"d0"}
+    assert await store.finish_many([AttemptResult("d0", {"state": "sent"}, [entry(8)], lease)]) == {"d0"}
     assert (await store.deliveries.find_one({"_id": "d0"}))["outbox"] == []
     assert all("_w" not in d for d in await store.for_case("A"))
+
+
+async def test_a_save_hands_off_the_deliveries_it_inserted_and_not_those_planned_before(store):
+    now, handed = datetime.now(UTC), []
+    store.handoff = lambda deliveries: handed.append([d.id for d in deliveries])
+    await store.save([Change("A", None, CaseFile(case_id="A"), ["ev-1"], [], [[delivery("d1", "A", now)]])])
+    loaded = (await store.load(["A"]))["A"]
+    # Only the new ones are handed: d1 was planned before, and d7 comes twice (the second finds its id taken).
+    again = [delivery(f"d{i}", "A", now) for i in range(1, 10)] + [delivery("d7", "A", now)]
+    await store.save([Change("A", loaded, loaded.state, ["ev-2"], [], [again[:4], again[4:]])])
+    assert handed == [["d1"], [f"d{i}" for i in range(2, 10)]]
+    # Two deliveries with different leases finish in one statement, each compare-and-set on its own lease.
+    leases = {"d2": now + timedelta(seconds=5), "d3": now + timedelta(seconds=9)}
+    for did, lease in leases.items():
+        await store.deliveries.update_one({"_id": did}, {"$set": {"next_attempt_at": lease}})
+    results = [AttemptResult(did, {"state": "sent"}, [], lease) for did, lease in leases.items()]
+    assert await store.finish_many(results + [AttemptResult("d4", {"state": "sent"}, [], leases["d2"])]) == {"d4"}
+    states = {d["id"]: d["state"] for d in await store.for_case("A")}
+    assert (states["d2"], states["d3"], states["d4"]) == ("sent", "sent", "pending")

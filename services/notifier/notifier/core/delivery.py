@@ -59,11 +59,13 @@ class Delivery(BaseModel):
 
 @dataclass(frozen=True)
 class AttemptResult:
-    """What one send attempt changes in its delivery, and the outcome events stored with it."""
+    """What one send attempt changes in its delivery, the outcome events stored with it, and the lease it was
+    sent under (written only where the delivery's `next_attempt_at` still holds it)."""
 
     delivery_id: str
     changes: dict[str, Any]
     entries: list[OutboxEntry]
+    lease: datetime
 
 
 def attempt_result(d: Delivery, lease: datetime, entries: list[OutboxEntry], **changes: Any) -> AttemptResult:
@@ -71,7 +73,7 @@ def attempt_result(d: Delivery, lease: datetime, entries: list[OutboxEntry], **c
     shape and the store writes them in one statement; `next_attempt_at` stays the lease unless a retry moves it."""
     base = {"state": d.state, "attempts": d.attempts, "strikes": d.strikes, "next_attempt_at": lease,
             "finished_at": d.finished_at, "last_error": d.last_error}
-    return AttemptResult(d.id, {**base, **changes}, entries)
+    return AttemptResult(d.id, {**base, **changes}, entries, lease)
 
 
 def backoff(attempts: int, base: float, cap: float) -> timedelta:

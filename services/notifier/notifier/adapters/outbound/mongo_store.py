@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +24,9 @@ class MongoNotifierStore:
 
     replaces_outbox = True  # `save` sets the outbox: published entries leave with the next write
 
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, handoff: Callable[[Sequence[Delivery]], None] | None = None) -> None:
         self.files, self.deliveries = db["case_files"], db["deliveries"]
+        self.handoff = handoff or (lambda deliveries: None)  # the dispatcher's, once wired (inject.register)
         self.outbox = MongoOutbox(self.files)  # notification.skipped, written with the event that planned it
         self.delivery_outbox = MongoOutbox(self.deliveries)  # notification.sent/.failed, with the attempt
 
@@ -47,9 +48,10 @@ class MongoNotifierStore:
         """The batch's deliveries in one unordered insert, then every case file in one bulk of compare-and-sets.
 
         Deliveries first: a crash in between leaves the event unapplied, so its redelivery plans the same
-        deliveries again (found by id) and then records it; never an applied event without its deliveries.
+        deliveries again (found by id, not handed off again) and then records it; never an applied event without
+        its deliveries. The inserted ones are handed off at once: stored, they are due whatever the files' write finds.
         """
-        await self._add_deliveries([d for change in changes for note in change.notes for d in note])
+        self.handoff(await self._add_deliveries([d for change in changes for note in change.notes for d in note]))
         writes = []
         for change in changes:
             body = change.state.model_dump(mode="json")
@@ -62,16 +64,21 @@ class MongoNotifierStore:
                     "$push": {"applied": push_bounded(*change.message_ids, keep=KEEP_APPLIED)}}))
         return await write_cas(self.files, writes)
 
-    async def _add_deliveries(self, deliveries: list[Delivery]) -> None:
-        """Keyed on (event, recipient): an id already taken is a delivery planned before, left as it is."""
+    async def _add_deliveries(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """Keyed on (event, recipient): an id already taken is a delivery planned before, left as it is; the
+        deliveries this insert stored."""
         if not deliveries:
-            return
+            return []
         docs = [{**d.model_dump(mode="python", exclude={"id"}), "_id": d.id, "outbox": []} for d in deliveries]
+        taken: set[int] = set()
         try:
             await self.deliveries.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
-            if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(err.get("code") != DUPLICATE_KEY for err in errors):
                 raise
+            taken = {err["index"] for err in errors}  # positions in `docs`, however the driver split the insert
+        return [d for i, d in enumerate(deliveries) if i not in taken]
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
         """Claim by moving `next_attempt_at` forward, compare-and-set on it, all in one bulk; a crash mid-send
@@ -90,14 +97,15 @@ class MongoNotifierStore:
                                              sort=[("state", 1), ("next_attempt_at", 1)])
         return doc.get("next_attempt_at") if doc else None
 
-    async def finish_many(self, leased_until: datetime, results: Sequence[AttemptResult]) -> set[str]:
-        """A round's results with their outcome events, compare-and-set on the lease; the ids whose lease was lost.
+    async def finish_many(self, results: Sequence[AttemptResult]) -> set[str]:
+        """A round's results with their outcome events, compare-and-set each on its lease; the ids whose lease was lost.
 
-        Results that set the same fields share one `update_many` statement (`write_cas`), so a round whose
-        results all set the same fields (the dispatcher's do) is one store commit, not one per delivery.
+        Results that set the same fields share one `update_many` statement (`write_cas`; each compares its own
+        lease), so a round whose results all set the same fields (the dispatcher's do) is one store commit, not
+        one per delivery, though its handed-off deliveries were leased at different times.
         """
         return await write_cas(self.deliveries, [
-            CasWrite(r.delivery_id, leased_until, field="next_attempt_at",
+            CasWrite(r.delivery_id, r.lease, field="next_attempt_at",
                      update={"$set": r.changes, "$push": {"outbox": {"$each": outbox_docs(r.entries)}}})
             for r in results])
 
