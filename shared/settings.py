@@ -103,9 +103,10 @@ class KafkaClient(BaseModel):
                                    "fewer than `fetch_min_bytes` are there; only idle fetches wait (aiokafka: 500).")
     fetch_min_bytes: int = Field(1, ge=1, description="Consumer: bytes the broker waits for before answering a "
                                  "fetch; 1 answers as soon as any record is there (aiokafka: 1).")
-    batch_timeout_ms: int = Field(25, ge=1, description="Consumer: how long an empty poll waits for a first "
-                                  "record before polling again (a record ends the wait at once; prompt_fetch.py "
-                                  "drops FastStream's sleep after an empty poll) (FastStream: 200).")
+    batch_timeout_ms: int = Field(500, ge=1, description="Consumer: how long an empty poll waits for a first "
+                                  "record before polling again; a record ends the wait at once and a stop ends it "
+                                  "(the consumer closes), so it only sets how often an idle subscription loops "
+                                  "(prompt_fetch.py drops FastStream's sleep after an empty poll) (FastStream: 200).")
     max_records: int = Field(200, ge=1, description="Consumer: most records handed to a unit of work at once; "
                              "reached only behind a backlog, where 200 already spreads a batch's round trips thin.")
 
