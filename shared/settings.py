@@ -110,6 +110,11 @@ class KafkaClient(BaseModel):
     max_records: int = Field(200, ge=1, description="Consumer: most records handed to a unit of work at once; "
                              "reached only behind a backlog, where 200 already spreads a batch's round trips thin.")
 
+    lanes: int = Field(1, ge=1, le=8, description="Consumer: units of work a backlog batch (at least 32 records a "
+                       "lane) is split into by partition and run side by side, so the service decides while its "
+                       "store works; worth it where the store has cores of its own, not where everything shares "
+                       "two (docs/design.md, \"Lanes\").")
+
     def producer_options(self) -> dict[str, int]:
         """Keyword arguments for the producer (`KafkaBroker(...)`)."""
         return {"linger_ms": self.linger_ms, "max_batch_size": self.max_batch_size}

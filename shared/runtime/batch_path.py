@@ -30,7 +30,7 @@ from shared.runtime.unit_of_work import Message
 ManyHandler = Callable[[list[Message]], Awaitable[list[str]]]
 Key = tuple[str, int, bytes | None]
 Pair = tuple[Any, CloudEvent]
-LANES = 2  # two cores: one lane deciding while the other waits on the store
+LANES = 1  # the default: side by side only where the store has cores of its own (docs/design.md, "Lanes")
 LANE_MIN = 32  # records a lane gets at least; below that the round trips saved outweigh the overlap
 
 

@@ -194,12 +194,12 @@ class _RecordHandler:
 class _BatchHandler:
     """Handles a batch key by key, then commits what was handled and rewinds each partition that failed."""
 
-    def __init__(self, handle_record: _RecordHandler, many: ManyHandler | None = None) -> None:
+    def __init__(self, handle_record: _RecordHandler, many: ManyHandler | None = None, lanes: int = 1) -> None:
         self._handle_record = handle_record
         self._slots = asyncio.Semaphore(CONCURRENT_KEYS)
         self._metrics = handle_record.metrics
         self._fast = None if many is None else FastPath(
-            many, handle_record.readable, handle_record.principal, handle_record.pause, OUTAGES, self._metrics)
+            many, handle_record.readable, handle_record.principal, handle_record.pause, OUTAGES, self._metrics, lanes)
 
     async def _key(self, records: list[Any]) -> Stop | None:
         async with self._slots:
@@ -288,8 +288,9 @@ def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str
     if handle is None:
         assert many is not None, "subscribe needs `handle` or `many`"
         handle = one_by_one(many)
+    client = Settings().kafka_client
     handle_batch = _BatchHandler(_RecordHandler(broker, handle, on_malformed, limits=limits, commands=is_commands,
-                                                ingress=ingress, metrics=ConsumerMetrics(names)), many)
+                                                ingress=ingress, metrics=ConsumerMetrics(names)), many, client.lanes)
 
     async def consume(body: Any, msg: KafkaMessage) -> None:  # noqa: ARG001 (body is documentation)
         await handle_batch(list(msg.raw_message), Cursor(msg.consumer))
@@ -301,5 +302,5 @@ def subscribe(broker: KafkaBroker, topic: str | Mapping[str, str], group_id: str
     subscriber = broker.subscriber(*names, group_id=group_id, auto_offset_reset="earliest",
                                    ack_policy=AckPolicy.MANUAL, batch=True, parser=_readable_headers, decoder=_raw,
                                    title=",".join(names), description=description, **fetch_sizes(limits or Limits()),
-                                   **Settings().kafka_client.consumer_options())
+                                   **client.consumer_options())
     prompt(subscriber)(consume)

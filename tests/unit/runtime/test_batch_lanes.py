@@ -1,16 +1,21 @@
-"""A large batch runs as two units of work side by side, split by partition; small batches stay whole."""
+"""With lanes, a large batch runs as units of work side by side, split by partition; small batches stay whole."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from types import SimpleNamespace
 
+from faststream.kafka import KafkaBroker
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.contract.envelope import CloudEvent
+from shared.runtime import consumer
 from shared.runtime.batch_path import LANE_MIN, FastPath, key_of, lanes_of
 from shared.runtime.unit_of_work import Message
+
+LANES = 2  # the tests' split; one lane is the default (settings `KAFKA_CLIENT__LANES`)
 
 
 def record(partition: int, offset: int, key: str | None = None) -> SimpleNamespace:
@@ -32,11 +37,11 @@ def backlog(partitions: int, each: int) -> list[SimpleNamespace]:
 
 def test_a_batch_below_two_lanes_worth_stays_whole():
     batch = pairs(backlog(4, (2 * LANE_MIN - 1) // 4))
-    assert lanes_of(batch) == [batch]
+    assert lanes_of(batch, LANES) == [batch]
 
 
 def test_a_backlog_splits_into_two_lanes_of_whole_partitions():
-    parts = lanes_of(pairs(backlog(5, LANE_MIN)))
+    parts = lanes_of(pairs(backlog(5, LANE_MIN)), LANES)
     assert len(parts) == 2 and all(len(p) >= LANE_MIN for p in parts)
     owners = [{r.partition for r, _ in part} for part in parts]
     assert not owners[0] & owners[1]
@@ -45,7 +50,7 @@ def test_a_backlog_splits_into_two_lanes_of_whole_partitions():
 @given(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 3)), max_size=300))
 def test_every_record_lands_once_and_each_partition_keeps_its_order(spec):
     records = [record(p, i, f"K{p}-{k}") for i, (p, k) in enumerate(spec)]
-    parts = lanes_of(pairs(records))
+    parts = lanes_of(pairs(records), LANES)
     flat = [r for part in parts for r, _ in part]
     assert sorted(r.offset for r in flat) == list(range(len(records)))
     for part in parts:  # a partition lives in one part, in the order it came
@@ -55,7 +60,25 @@ def test_every_record_lands_once_and_each_partition_keeps_its_order(spec):
 
 
 def fast_path(many) -> FastPath:  # noqa: ANN001
-    return FastPath(many, lambda rec: event(rec), lambda rec: None, lambda rec: 1.0, (ConnectionError,))
+    return FastPath(many, lambda rec: event(rec), lambda rec: None, lambda rec: 1.0, (ConnectionError,), lanes=LANES)
+
+
+def test_one_lane_by_default_keeps_every_batch_whole():
+    batch = pairs(backlog(4, LANE_MIN))
+    assert lanes_of(batch) == [batch]
+
+
+def test_subscriptions_take_their_lanes_from_the_settings(monkeypatch):
+    seen = []
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        seen.append(inspect.signature(FastPath).bind(*args, **kwargs).arguments.get("lanes"))
+        return FastPath(*args, **kwargs)
+
+    monkeypatch.setattr(consumer, "FastPath", spy)
+    monkeypatch.setenv("KAFKA_CLIENT__LANES", "3")
+    consumer.subscribe(KafkaBroker(), "t", "g", many=lambda messages: asyncio.sleep(0, []))
+    assert seen == [3]
 
 
 async def test_the_lanes_run_side_by_side():
