@@ -109,7 +109,6 @@ class KafkaClient(BaseModel):
                                   "(prompt_fetch.py drops FastStream's sleep after an empty poll) (FastStream: 200).")
     max_records: int = Field(200, ge=1, description="Consumer: most records handed to a unit of work at once; "
                              "reached only behind a backlog, where 200 already spreads a batch's round trips thin.")
-
     lanes: int = Field(1, ge=1, le=8, description="Consumer: units of work a backlog batch (at least 32 records a "
                        "lane) is split into by partition and run side by side, so the service decides while its "
                        "store works; worth it where the store has cores of its own, not where everything shares "

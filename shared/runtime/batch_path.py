@@ -6,10 +6,11 @@ so a key's records stay in offset order. If the batch call fails for any other r
 outage, its records take the careful path too: the service's unit of work is idempotent, so what
 the failed call already wrote is found again as applied.
 
-A large batch (a backlog) is split by partition into LANES calls run side by side: while one waits
-on the store, the other decides, so the service's CPU and the store's overlap. A key lives in one
-partition, so no key spans two lanes (the careful path already runs keys side by side). Small batches,
-the usual case below saturation, stay whole: each lane costs its own round trips.
+With lanes (settings `KAFKA_CLIENT__LANES` > 1), a large batch (a backlog) is split by partition into
+that many calls run side by side: while one waits on the store, the other decides, so the service's CPU
+and the store's overlap. A key lives in one partition, so no key spans two lanes (the careful path already
+runs keys side by side). Small batches, the usual case below saturation, stay whole: each lane costs its
+own round trips.
 """
 
 from __future__ import annotations
