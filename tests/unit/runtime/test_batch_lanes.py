@@ -96,15 +96,20 @@ async def test_the_lanes_run_side_by_side():
     assert left == [] and stops == [] and sorted(started) == [2 * LANE_MIN, 2 * LANE_MIN]
 
 
-async def test_a_failing_lane_sends_only_its_own_keys_down_the_careful_path():
-    records = backlog(4, LANE_MIN)
+def failing_for_partition_0(error: Exception):  # noqa: ANN201
+    """A batch handler that raises `error` for the lane holding partition 0 and accepts every other."""
 
     async def many(messages: list[Message]) -> list[str]:
         if any(m.event.id.startswith("0-") for m in messages):
-            raise ValueError("this lane's store write failed")
+            raise error
         return ["accepted"] * len(messages)
 
-    left, stops = await fast_path(many).run(records)
+    return many
+
+
+async def test_a_failing_lane_sends_only_its_own_keys_down_the_careful_path():
+    records = backlog(4, LANE_MIN)
+    left, stops = await fast_path(failing_for_partition_0(ValueError("this lane's store write failed"))).run(records)
     failed = {r.partition for r in left}
     assert stops == [] and 0 in failed and len(failed) == 2  # partition 0 and the one that shared its lane
     assert {key_of(r) for r in left} == {key_of(r) for r in records if r.partition in failed}
@@ -112,12 +117,6 @@ async def test_a_failing_lane_sends_only_its_own_keys_down_the_careful_path():
 
 async def test_an_outage_in_one_lane_stops_only_its_partitions():
     records = backlog(4, LANE_MIN)
-
-    async def many(messages: list[Message]) -> list[str]:
-        if any(m.event.id.startswith("0-") for m in messages):
-            raise ConnectionError("store unreachable")
-        return ["accepted"] * len(messages)
-
-    left, stops = await fast_path(many).run(records)
+    left, stops = await fast_path(failing_for_partition_0(ConnectionError("store unreachable"))).run(records)
     assert left == [] and len(stops) == 2 and 0 in {s.record.partition for s in stops}
     assert all(s.record.offset == min(r.offset for r in records if r.partition == s.record.partition) for s in stops)

@@ -3,7 +3,6 @@ planned (inserted already leased to it), and when it must next look at the store
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -22,8 +21,7 @@ class Handed:
     """
 
     def __init__(self, lease_seconds: float, leave: Callable[[Delivery], None]) -> None:
-        self._order: deque[str] = deque()  # ids, oldest first (a deque: taking from the front stays cheap)
-        self._waiting: dict[str, Delivery] = {}  # by id: a delivery is queued once; forgotten ones leave here
+        self._waiting: dict[str, Delivery] = {}  # by id, oldest first (a dict keeps insertion order); queued once
         self._fresh = timedelta(seconds=lease_seconds / 2)
         self._leave = leave
 
@@ -39,7 +37,6 @@ class Handed:
             if len(self._waiting) >= HANDED_MAX:
                 self._leave(d)
                 continue
-            self._order.append(d.id)
             self._waiting[d.id] = d
             queued = True
         return queued
@@ -47,10 +44,8 @@ class Handed:
     def take(self, limit: int, now: datetime) -> list[tuple[Delivery, datetime]]:
         """Up to `limit` of the oldest, each with its lease (`next_attempt_at`), which has half of it still to go."""
         taken: list[tuple[Delivery, datetime]] = []
-        while self._order and len(taken) < limit:
-            d = self._waiting.pop(self._order.popleft(), None)
-            if d is None:  # forgotten
-                continue
+        while self._waiting and len(taken) < limit:
+            d = self._waiting.pop(next(iter(self._waiting)))
             lease = d.next_attempt_at
             assert lease is not None  # put() queues only leased ones
             if lease - self._fresh < now:
@@ -63,8 +58,6 @@ class Handed:
         """Drop these: a claim has just taken them (its lease is the one that counts now)."""
         for did in ids:
             self._waiting.pop(did, None)
-        if not self._waiting:
-            self._order.clear()
 
 
 class Schedule:
